@@ -1,0 +1,261 @@
+//! What an owner sets on its number: label and metadata (MessageMedia), display name, SMS and
+//! voice configuration and callback URL (Sinch), site and SIP peer (Bandwidth). One place holds
+//! them all; each dialect shows its subset, and an update through one dialect never erases the
+//! fields of another (a patch only touches what it names).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, FieldErrors};
+
+pub const LABEL_MAX_CHARS: usize = 100;
+pub const METADATA_MAX_PAIRS: usize = 11;
+pub const METADATA_KEY_MAX_CHARS: usize = 100;
+pub const METADATA_VALUE_MAX_CHARS: usize = 256;
+pub const DISPLAY_NAME_MAX_CHARS: usize = 100;
+pub const CALLBACK_URL_MAX_CHARS: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Label(String);
+
+impl Label {
+    pub fn parse(s: &str, field: &str) -> Result<Self, Error> {
+        if s.chars().count() > LABEL_MAX_CHARS {
+            return Err(Error::invalid(
+                field,
+                format!("must be at most {LABEL_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Label(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// At most 11 string pairs; keys ≤ 100 characters, values ≤ 256 (MessageMedia's limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Metadata(BTreeMap<String, String>);
+
+impl Metadata {
+    pub fn parse(pairs: BTreeMap<String, String>, field: &str) -> Result<Self, Error> {
+        let mut errors = FieldErrors::new();
+        if pairs.len() > METADATA_MAX_PAIRS {
+            errors.push(
+                field,
+                format!(
+                    "must have at most {METADATA_MAX_PAIRS} pairs, got {}",
+                    pairs.len()
+                ),
+            );
+        }
+        for (key, value) in &pairs {
+            if key.is_empty() {
+                errors.push(field, "keys must not be empty");
+            }
+            if key.chars().count() > METADATA_KEY_MAX_CHARS {
+                errors.push(
+                    format!("{field}.{key}"),
+                    format!("key must be at most {METADATA_KEY_MAX_CHARS} characters"),
+                );
+            }
+            if value.chars().count() > METADATA_VALUE_MAX_CHARS {
+                errors.push(
+                    format!("{field}.{key}"),
+                    format!("value must be at most {METADATA_VALUE_MAX_CHARS} characters"),
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(Metadata(pairs))
+    }
+
+    /// From a JSON value that must be an object of strings.
+    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Self, Error> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| Error::invalid(field, "must be an object of string values"))?;
+        let mut pairs = BTreeMap::new();
+        for (k, v) in object {
+            let s = v
+                .as_str()
+                .ok_or_else(|| Error::invalid(format!("{field}.{k}"), "must be a string"))?;
+            pairs.insert(k.clone(), s.to_string());
+        }
+        Self::parse(pairs, field)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn pairs(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+pub fn parse_display_name(s: &str, field: &str) -> Result<String, Error> {
+    if s.chars().count() > DISPLAY_NAME_MAX_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {DISPLAY_NAME_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// http(s) URL with a host; the webhook engine does its own reachability policy.
+pub fn parse_callback_url(s: &str, field: &str) -> Result<String, Error> {
+    let s = s.trim();
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && s.len() <= CALLBACK_URL_MAX_CHARS
+                && !s.contains(char::is_whitespace) =>
+        {
+            Ok(s.to_string())
+        }
+        _ => Err(Error::invalid(
+            field,
+            "must be an absolute http:// or https:// URL",
+        )),
+    }
+}
+
+/// Everything an owner may set on a number. Configuration objects are kept as JSON documents
+/// owned by the dialect that defines them (Sinch's smsConfiguration, voiceConfiguration).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Label>,
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_configuration: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
+    /// Bandwidth's TnAttributes (e.g. `Protected`) set by the order that assigned the number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tn_attributes: Vec<String>,
+}
+
+/// A partial update: `None` leaves a field alone, `Some(None)` clears it, `Some(Some(v))` sets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentPatch {
+    pub label: Option<Option<Label>>,
+    pub metadata: Option<Metadata>,
+    pub display_name: Option<Option<String>>,
+    pub callback_url: Option<Option<String>>,
+    pub sms_configuration: Option<Option<serde_json::Value>>,
+    pub voice_configuration: Option<Option<serde_json::Value>>,
+    pub site_id: Option<Option<String>>,
+    pub peer_id: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tn_attributes: Option<Vec<String>>,
+}
+
+impl AssignmentPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == AssignmentPatch::default()
+    }
+
+    pub fn apply(&self, data: &mut AssignmentData) {
+        fn set<T: Clone>(slot: &mut Option<T>, patch: &Option<Option<T>>) {
+            if let Some(value) = patch {
+                *slot = value.clone();
+            }
+        }
+        set(&mut data.label, &self.label);
+        if let Some(metadata) = &self.metadata {
+            data.metadata = metadata.clone();
+        }
+        set(&mut data.display_name, &self.display_name);
+        set(&mut data.callback_url, &self.callback_url);
+        set(&mut data.sms_configuration, &self.sms_configuration);
+        set(&mut data.voice_configuration, &self.voice_configuration);
+        set(&mut data.site_id, &self.site_id);
+        set(&mut data.peer_id, &self.peer_id);
+        if let Some(attributes) = &self.tn_attributes {
+            data.tn_attributes = attributes.clone();
+        }
+    }
+
+    /// The template an order applies to every number it wins.
+    pub fn from_data(data: &AssignmentData) -> Self {
+        fn opt<T: Clone>(v: &Option<T>) -> Option<Option<T>> {
+            v.clone().map(Some)
+        }
+        AssignmentPatch {
+            label: opt(&data.label),
+            metadata: (!data.metadata.is_empty()).then(|| data.metadata.clone()),
+            display_name: opt(&data.display_name),
+            callback_url: opt(&data.callback_url),
+            sms_configuration: opt(&data.sms_configuration),
+            voice_configuration: opt(&data.voice_configuration),
+            site_id: opt(&data.site_id),
+            peer_id: opt(&data.peer_id),
+            tn_attributes: (!data.tn_attributes.is_empty()).then(|| data.tn_attributes.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_and_metadata_limits() {
+        assert!(Label::parse(&"x".repeat(100), "label").is_ok());
+        assert!(Label::parse(&"x".repeat(101), "label").is_err());
+        let eleven: BTreeMap<_, _> = (0..11)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        assert!(Metadata::parse(eleven.clone(), "metadata").is_ok());
+        let mut twelve = eleven;
+        twelve.insert("k11".into(), "v".into());
+        assert!(Metadata::parse(twelve, "metadata").is_err());
+        let long_value = BTreeMap::from([("k".to_string(), "v".repeat(257))]);
+        match Metadata::parse(long_value, "metadata") {
+            Err(Error::Validation(errs)) => assert_eq!(errs[0].field, "metadata.k"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn patch_touches_only_what_it_names() {
+        let mut data = AssignmentData {
+            display_name: Some("A".into()),
+            site_id: Some("9".into()),
+            ..Default::default()
+        };
+        AssignmentPatch {
+            display_name: Some(None),
+            label: Some(Some(Label::parse("L", "l").unwrap())),
+            ..Default::default()
+        }
+        .apply(&mut data);
+        assert_eq!(data.display_name, None);
+        assert_eq!(data.site_id.as_deref(), Some("9"));
+        assert_eq!(data.label.unwrap().as_str(), "L");
+    }
+}

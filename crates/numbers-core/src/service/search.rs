@@ -1,0 +1,98 @@
+//! Search over available inventory, inventory import and look-ups of single numbers.
+
+use crate::account::Principal;
+use crate::error::{Error, Result};
+use crate::ids::NumberId;
+use crate::number::{E164, NewNumber, Number, NumberState};
+use crate::page::Page;
+use crate::search::SearchQuery;
+use crate::store::{ImportOutcome, InventoryStats};
+
+use super::Service;
+
+/// How many numbers one import call may carry; the CLI streams files in batches of this size.
+pub const MAX_IMPORT_BATCH: usize = 10_000;
+
+impl Service {
+    pub async fn search(&self, query: &SearchQuery) -> Result<Page<Number>> {
+        let rows = self.store.search_available(query, self.now()).await?;
+        Ok(Page::from_overfetch(rows, query.page_size, |n| {
+            n.e164.as_str().to_string()
+        }))
+    }
+
+    /// Before importing a large batch of numbers into what may be an empty inventory (the CLI's
+    /// `inventory import` / `generate`): see `BulkLoadStore`. Always pair with
+    /// `finish_bulk_import`, also when the import fails.
+    pub async fn begin_bulk_import(&self, principal: Principal) -> Result<bool> {
+        principal.require_operator()?;
+        self.store.begin_bulk_load().await
+    }
+
+    pub async fn finish_bulk_import(&self, principal: Principal) -> Result<()> {
+        principal.require_operator()?;
+        self.store.finish_bulk_load().await
+    }
+
+    pub async fn import_numbers(
+        &self,
+        principal: Principal,
+        numbers: &[NewNumber],
+    ) -> Result<ImportOutcome> {
+        principal.require_operator()?;
+        if numbers.len() > MAX_IMPORT_BATCH {
+            return Err(Error::invalid(
+                "numbers",
+                format!("at most {MAX_IMPORT_BATCH} numbers per call"),
+            ));
+        }
+        let outcome = self.store.import_numbers(numbers, self.now()).await?;
+        if outcome.inserted > 0 {
+            self.inventory_changed.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    pub async fn inventory_stats(&self, principal: Principal) -> Result<InventoryStats> {
+        principal.require_operator()?;
+        self.store.inventory_stats().await
+    }
+
+    /// A number as its viewer may see it: the operator sees every number; an account sees numbers
+    /// on offer, its own, and the ones it reserved or may still reclaim. Anything else is "not
+    /// found", so tenants learn nothing about each other's numbers.
+    pub async fn number_visible_to(
+        &self,
+        principal: Principal,
+        number: Option<Number>,
+        id: &str,
+    ) -> Result<Number> {
+        let now = self.now();
+        let number = number.ok_or_else(|| Error::not_found("number", id))?;
+        let visible = match principal {
+            Principal::Operator => true,
+            Principal::Account(me) => {
+                number.is_publicly_available(now)
+                    || number.owner == Some(me)
+                    || (number.state == NumberState::Aging && number.last_owner == Some(me))
+            }
+        };
+        if visible {
+            Ok(number)
+        } else {
+            Err(Error::not_found("number", id))
+        }
+    }
+
+    pub async fn number_by_id(&self, principal: Principal, id: NumberId) -> Result<Number> {
+        let number = self.store.get_number_by_id(id).await?;
+        self.number_visible_to(principal, number, &id.to_string())
+            .await
+    }
+
+    pub async fn number_by_e164(&self, principal: Principal, e164: &E164) -> Result<Number> {
+        let number = self.store.get_number(e164).await?;
+        self.number_visible_to(principal, number, e164.as_str())
+            .await
+    }
+}

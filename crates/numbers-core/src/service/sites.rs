@@ -1,0 +1,115 @@
+//! Sites and SIP peers of an account, and where an order placed with a site lands (its site and
+//! peer, by the default-peer rule of `site::resolve_order_peer`).
+
+use crate::error::{Error, Result};
+use crate::ids::AccountId;
+use crate::site::{PeerFields, SipPeer, Site, SiteFields, resolve_order_peer};
+
+use super::Service;
+
+impl Service {
+    pub async fn create_site(&self, account: AccountId, fields: &SiteFields) -> Result<Site> {
+        self.store.create_site(account, fields, self.now()).await
+    }
+
+    pub async fn get_site(&self, account: AccountId, id: i64) -> Result<Site> {
+        self.store
+            .get_site(account, id)
+            .await?
+            .ok_or_else(|| Error::not_found("site", id))
+    }
+
+    pub async fn list_sites(&self, account: AccountId) -> Result<Vec<Site>> {
+        self.store.list_sites(account).await
+    }
+
+    pub async fn update_site(
+        &self,
+        account: AccountId,
+        id: i64,
+        fields: &SiteFields,
+    ) -> Result<Site> {
+        self.store
+            .update_site(account, id, fields, self.now())
+            .await?
+            .ok_or_else(|| Error::not_found("site", id))
+    }
+
+    pub async fn delete_site(&self, account: AccountId, id: i64) -> Result<()> {
+        if self.store.delete_site(account, id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("site", id))
+        }
+    }
+
+    pub async fn create_peer(
+        &self,
+        account: AccountId,
+        site_id: i64,
+        fields: &PeerFields,
+    ) -> Result<SipPeer> {
+        self.store
+            .create_peer(account, site_id, fields, self.now())
+            .await?
+            .ok_or_else(|| Error::not_found("site", site_id))
+    }
+
+    pub async fn get_peer(
+        &self,
+        account: AccountId,
+        site_id: i64,
+        peer_id: i64,
+    ) -> Result<SipPeer> {
+        self.store
+            .get_peer(account, site_id, peer_id)
+            .await?
+            .ok_or_else(|| Error::not_found("sip peer", peer_id))
+    }
+
+    pub async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Vec<SipPeer>> {
+        self.store
+            .list_peers(account, site_id)
+            .await?
+            .ok_or_else(|| Error::not_found("site", site_id))
+    }
+
+    pub async fn update_peer(
+        &self,
+        account: AccountId,
+        site_id: i64,
+        peer_id: i64,
+        fields: &PeerFields,
+    ) -> Result<SipPeer> {
+        self.store
+            .update_peer(account, site_id, peer_id, fields, self.now())
+            .await?
+            .ok_or_else(|| Error::not_found("sip peer", peer_id))
+    }
+
+    pub async fn delete_peer(&self, account: AccountId, site_id: i64, peer_id: i64) -> Result<()> {
+        if self.store.delete_peer(account, site_id, peer_id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("sip peer", peer_id))
+        }
+    }
+
+    /// The (site, peer) an order's numbers will carry. The site is required and must be the
+    /// account's (`Validation` on `SiteId`); the peer is the named one if it belongs to the site
+    /// (`Validation` on `PeerId`), else the site's default (`Conflict NO_DEFAULT_PEER`).
+    pub async fn order_placement(
+        &self,
+        account: AccountId,
+        site_id: Option<i64>,
+        peer_id: Option<i64>,
+    ) -> Result<(i64, i64)> {
+        let site_id = site_id.ok_or_else(|| Error::invalid("SiteId", "is required"))?;
+        let peers = self
+            .store
+            .list_peers(account, site_id)
+            .await?
+            .ok_or_else(|| Error::invalid("SiteId", format!("site {site_id} does not exist")))?;
+        Ok((site_id, resolve_order_peer(&peers, peer_id)?))
+    }
+}

@@ -1,0 +1,460 @@
+//! The inventory (`InventoryStore`): bulk import, public search, lookups, an account's own
+//! numbers and the state counts. Import sends each chunk as one multi-row INSERT of UNNESTed
+//! column arrays (`ON CONFLICT (e164) DO NOTHING RETURNING e164`), so a large batch costs a few
+//! round trips rather than one per number.
+
+use std::collections::HashMap;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use numbers_core::clock::Timestamp;
+use numbers_core::error::Result;
+use numbers_core::event::{EventKind, NewEvent};
+use numbers_core::ids::{AccountId, NumberId};
+use numbers_core::number::{E164, NewNumber, Number};
+use numbers_core::search::SearchQuery;
+use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
+use numbers_store_sql::digit_index::{
+    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, candidate_where,
+    chunk_sizes,
+};
+use numbers_store_sql::{
+    NUMBER_COLUMNS, NumberRow, Placeholder, SqlParams, account_filter_matches,
+    account_numbers_where, available_where,
+};
+use tokio_postgres::{IsolationLevel, Transaction};
+
+use crate::events::append_and_commit;
+use crate::rows::{get, number_from_row, numbers_from_rows, select_numbers};
+use crate::{Bind, PostgresStore, binds, db_err, refs};
+
+/// Rows per INSERT statement: large enough that per-statement overhead vanishes, small enough
+/// to keep the bound arrays (32 columns) to a few megabytes.
+const IMPORT_CHUNK: usize = 5000;
+
+/// The SQL array type of each column of `NUMBER_COLUMNS`, in order.
+const NUMBER_COLUMN_TYPES: [&str; 32] = [
+    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", // id … classification
+    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", // rate_center … zip
+    "BIGINT", "TEXT", "TEXT", "BIGINT", "BIGINT", "TEXT", // tier … currency
+    "BOOLEAN", "TEXT", // protected, state
+    "TEXT", "TEXT", "TEXT", "TEXT", // owner, last_owner, assignment_id, reservation_id
+    "BIGINT", "BIGINT", "BIGINT",
+    "BIGINT", // reserved_until, available_after, assigned_at, available_from
+    "TEXT", "BIGINT", "BIGINT", "BIGINT", // assignment, created_at, updated_at, version
+];
+
+/// The rows of a chunk as one array per column (moved, not copied), in `NUMBER_COLUMNS` order.
+fn column_arrays(rows: Vec<NumberRow>) -> Vec<Bind> {
+    let n = rows.len();
+    let (
+        mut id,
+        mut e164,
+        mut national,
+        mut country,
+        mut number_type,
+        mut capabilities,
+        mut classification,
+    ) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut rate_center, mut state_code, mut city, mut lata, mut zip) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut tier, mut vendor_id, mut vendor_name, mut setup, mut monthly, mut currency) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (
+        mut protected,
+        mut state,
+        mut owner,
+        mut last_owner,
+        mut assignment_id,
+        mut reservation_id,
+    ) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut reserved_until, mut available_after, mut assigned_at, mut available_from) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut assignment, mut created_at, mut updated_at, mut version) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in rows {
+        id.push(r.id);
+        e164.push(r.e164);
+        national.push(r.national);
+        country.push(r.country);
+        number_type.push(r.number_type);
+        capabilities.push(r.capabilities);
+        classification.push(r.classification);
+        rate_center.push(r.rate_center);
+        state_code.push(r.state_code);
+        city.push(r.city);
+        lata.push(r.lata);
+        zip.push(r.zip);
+        tier.push(r.tier);
+        vendor_id.push(r.vendor_id);
+        vendor_name.push(r.vendor_name);
+        setup.push(r.setup_price_micros);
+        monthly.push(r.monthly_price_micros);
+        currency.push(r.currency);
+        protected.push(r.protected);
+        state.push(r.state);
+        owner.push(r.owner_account_id);
+        last_owner.push(r.last_owner_account_id);
+        assignment_id.push(r.assignment_id);
+        reservation_id.push(r.reservation_id);
+        reserved_until.push(r.reserved_until);
+        available_after.push(r.available_after);
+        assigned_at.push(r.assigned_at);
+        available_from.push(r.available_from);
+        assignment.push(r.assignment);
+        created_at.push(r.created_at);
+        updated_at.push(r.updated_at);
+        version.push(r.version);
+    }
+    vec![
+        Box::new(id),
+        Box::new(e164),
+        Box::new(national),
+        Box::new(country),
+        Box::new(number_type),
+        Box::new(capabilities),
+        Box::new(classification),
+        Box::new(rate_center),
+        Box::new(state_code),
+        Box::new(city),
+        Box::new(lata),
+        Box::new(zip),
+        Box::new(tier),
+        Box::new(vendor_id),
+        Box::new(vendor_name),
+        Box::new(setup),
+        Box::new(monthly),
+        Box::new(currency),
+        Box::new(protected),
+        Box::new(state),
+        Box::new(owner),
+        Box::new(last_owner),
+        Box::new(assignment_id),
+        Box::new(reservation_id),
+        Box::new(reserved_until),
+        Box::new(available_after),
+        Box::new(assigned_at),
+        Box::new(available_from),
+        Box::new(assignment),
+        Box::new(created_at),
+        Box::new(updated_at),
+        Box::new(version),
+    ]
+}
+
+/// Inserts one chunk; returns the E.164s actually inserted.
+async fn insert_chunk(tx: &Transaction<'_>, rows: Vec<NumberRow>) -> Result<Vec<String>> {
+    let params = column_arrays(rows);
+    let arrays: Vec<String> = NUMBER_COLUMN_TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("${}::{t}[]", i + 1))
+        .collect();
+    let sql = format!(
+        "INSERT INTO numbers ({NUMBER_COLUMNS}) SELECT * FROM UNNEST({}) ON CONFLICT (e164) DO NOTHING RETURNING e164",
+        arrays.join(", ")
+    );
+    let inserted = tx
+        .query(sql.as_str(), &refs(&params))
+        .await
+        .map_err(db_err)?;
+    inserted.iter().map(|r| get::<String>(r, 0)).collect()
+}
+
+#[async_trait]
+impl InventoryStore for PostgresStore {
+    async fn import_numbers(&self, numbers: &[NewNumber], at: Timestamp) -> Result<ImportOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_err)?;
+        let mut outcome = ImportOutcome::default();
+        for chunk in numbers.chunks(IMPORT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|n| NumberRow::from_new(n, NumberId::new(), at))
+                .collect();
+            // How many times each E.164 went in: the first occurrence of a number listed twice
+            // is inserted, the repeat reports as existing (as if inserted one by one).
+            let mut fresh: HashMap<String, usize> = HashMap::new();
+            for e164 in insert_chunk(&tx, rows).await? {
+                *fresh.entry(e164).or_default() += 1;
+            }
+            for n in chunk {
+                match fresh.get_mut(n.e164.as_str()) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        outcome.inserted += 1;
+                    }
+                    _ => outcome.existing.push(n.e164.clone()),
+                }
+            }
+        }
+        let events = if outcome.inserted > 0 {
+            vec![NewEvent {
+                details: serde_json::json!({ "count": outcome.inserted }),
+                ..NewEvent::new(EventKind::NumberImported, at)
+            }]
+        } else {
+            vec![]
+        };
+        append_and_commit(tx, &events).await?;
+        Ok(outcome)
+    }
+
+    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+        if DigitIndex::serves(query) {
+            return self.digit_search(query, now).await;
+        }
+        let mut params = SqlParams::new(Placeholder::DollarNumbered);
+        let where_clause = available_where(query, now, &mut params);
+        let limit = params.int(i64::from(query.page_size) + 1);
+        let sql = format!(
+            "{} WHERE {where_clause} ORDER BY e164 LIMIT {limit}",
+            select_numbers()
+        );
+        let values = binds(params.values);
+        let client = self.client().await?;
+        let rows = client
+            .query(sql.as_str(), &refs(&values))
+            .await
+            .map_err(db_err)?;
+        numbers_from_rows(&rows)
+    }
+
+    async fn get_number(&self, e164: &E164) -> Result<Option<Number>> {
+        let client = self.client().await?;
+        let sql = format!("{} WHERE e164 = $1", select_numbers());
+        let row = client
+            .query_opt(sql.as_str(), &[&e164.as_str()])
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(number_from_row).transpose()
+    }
+
+    async fn get_number_by_id(&self, id: NumberId) -> Result<Option<Number>> {
+        let client = self.client().await?;
+        let sql = format!("{} WHERE id = $1", select_numbers());
+        let row = client
+            .query_opt(sql.as_str(), &[&id.to_string()])
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(number_from_row).transpose()
+    }
+
+    async fn list_account_numbers(
+        &self,
+        account: AccountId,
+        filter: &NumberFilter,
+    ) -> Result<Vec<Number>> {
+        let wanted = filter.page_size as usize + 1;
+        let client = self.client().await?;
+        let mut found = Vec::new();
+        let mut page = filter.clone();
+        // The JSON-held filters (label, display name, metadata) are only narrowed by LIKE in
+        // SQL and re-checked here; keep reading past rows the exact check drops until the page
+        // is full, so a page is never short while more matches exist.
+        loop {
+            let mut params = SqlParams::new(Placeholder::DollarNumbered);
+            let where_clause = account_numbers_where(account, &page, &mut params);
+            let limit = params.int(wanted as i64);
+            let sql = format!(
+                "{} WHERE {where_clause} ORDER BY e164 LIMIT {limit}",
+                select_numbers()
+            );
+            let values = binds(params.values);
+            let rows = client
+                .query(sql.as_str(), &refs(&values))
+                .await
+                .map_err(db_err)?;
+            let batch = numbers_from_rows(&rows)?;
+            let exhausted = batch.len() < wanted;
+            page.after = batch.last().map(|n| n.e164.as_str().to_string());
+            found.extend(
+                batch
+                    .into_iter()
+                    .filter(|n| account_filter_matches(filter, n)),
+            );
+            if exhausted || found.len() >= wanted {
+                break;
+            }
+        }
+        found.truncate(wanted);
+        Ok(found)
+    }
+
+    async fn inventory_stats(&self) -> Result<InventoryStats> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*), \
+                        count(*) FILTER (WHERE state = 'AVAILABLE'), \
+                        count(*) FILTER (WHERE state = 'RESERVED'), \
+                        count(*) FILTER (WHERE state = 'ASSIGNED'), \
+                        count(*) FILTER (WHERE state = 'AGING') \
+                 FROM numbers",
+                &[],
+            )
+            .await
+            .map_err(db_err)?;
+        let count = |i: usize| get::<i64>(&row, i).map(|c| c.max(0) as u64);
+        Ok(InventoryStats {
+            total: count(0)?,
+            available: count(1)?,
+            reserved: count(2)?,
+            assigned: count(3)?,
+            aging: count(4)?,
+        })
+    }
+}
+
+impl PostgresStore {
+    /// A contains / ends-with search through the digit index when it is fresh for this
+    /// transaction's snapshot (REPEATABLE READ, so the watermark and every verification query
+    /// see the same committed imports), else by plain SQL while a rebuild starts.
+    async fn digit_search(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(db_err)?;
+        let watermark: i64 = tx
+            .query_one(IMPORT_WATERMARK_SQL, &[])
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        let index = self.digits.fresh(watermark);
+        let candidates = match (&index, &query.pattern) {
+            (Some(index), Some(pattern)) => index.candidates(pattern, query.after.as_deref()),
+            _ => None,
+        };
+        let wanted = query.page_size as usize + 1;
+        let mut found = Vec::with_capacity(wanted);
+        match candidates {
+            Some(mut candidates) => {
+                for size in chunk_sizes(query.page_size) {
+                    let chunk: Vec<String> = candidates.by_ref().take(size).collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let mut params = SqlParams::new(Placeholder::DollarNumbered);
+                    let clause = candidate_where(query, now, &chunk, &mut params);
+                    let limit = params.int((wanted - found.len()) as i64);
+                    let sql = format!(
+                        "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
+                        select_numbers()
+                    );
+                    let values = binds(params.values);
+                    let rows = tx
+                        .query(sql.as_str(), &refs(&values))
+                        .await
+                        .map_err(db_err)?;
+                    found.extend(numbers_from_rows(&rows)?);
+                    if found.len() >= wanted {
+                        break;
+                    }
+                }
+            }
+            None => {
+                let mut params = SqlParams::new(Placeholder::DollarNumbered);
+                let clause = available_where(query, now, &mut params);
+                let limit = params.int(wanted as i64);
+                let sql = format!(
+                    "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
+                    select_numbers()
+                );
+                let values = binds(params.values);
+                let rows = tx
+                    .query(sql.as_str(), &refs(&values))
+                    .await
+                    .map_err(db_err)?;
+                found = numbers_from_rows(&rows)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        drop(client);
+        if index.is_none() && self.digits.start_build() {
+            // Built off the request path; searches use plain SQL until it is installed.
+            let store = PostgresStore {
+                pool: self.pool.clone(),
+                digits: Arc::clone(&self.digits),
+            };
+            tokio::spawn(async move {
+                let built = store.load_digit_index().await;
+                if let Err(e) = &built {
+                    tracing::warn!(error = %e, "building the digit index failed");
+                }
+                store.digits.finish_build(built.ok());
+            });
+        }
+        Ok(found)
+    }
+
+    /// Every stored number and the import watermark, in one REPEATABLE READ snapshot.
+    async fn load_digit_index(&self) -> Result<DigitIndex> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(db_err)?;
+        let watermark: i64 = tx
+            .query_one(IMPORT_WATERMARK_SQL, &[])
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        // Streamed: ten million rows must never be held at once.
+        let rows = tx
+            .query_raw(INDEXED_NUMBERS_SQL, std::iter::empty::<&str>())
+            .await
+            .map_err(db_err)?;
+        futures::pin_mut!(rows);
+        let mut builder = DigitIndexBuilder::default();
+        while let Some(row) = rows.try_next().await.map_err(db_err)? {
+            builder.push(row.try_get::<_, &str>(0).map_err(db_err)?);
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(builder.finish(watermark))
+    }
+}

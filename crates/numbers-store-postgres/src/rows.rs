@@ -1,0 +1,143 @@
+//! Reading and writing `numbers` rows: the whole-row SELECT list, the mapping of a driver row to
+//! a domain `Number` through `numbers_store_sql::NumberRow`, and the batched conditional UPDATE
+//! that writes changed lifecycle columns (`number_state_columns`) for many numbers in one round
+//! trip, refusing the whole batch if any row's version moved.
+
+use numbers_core::error::Result;
+use numbers_core::number::Number;
+use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, SqlValue, number_state_columns};
+use tokio_postgres::types::FromSql;
+use tokio_postgres::{Row, Transaction};
+
+use crate::{Bind, db_err, refs, retry};
+
+pub(crate) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T> {
+    row.try_get(idx).map_err(db_err)
+}
+
+/// `SELECT <every number column> FROM numbers`; callers append WHERE / ORDER BY / locking.
+pub(crate) fn select_numbers() -> String {
+    format!("SELECT {NUMBER_COLUMNS} FROM numbers")
+}
+
+pub(crate) fn number_from_row(row: &Row) -> Result<Number> {
+    NumberRow {
+        id: get(row, 0)?,
+        e164: get(row, 1)?,
+        national: get(row, 2)?,
+        country: get(row, 3)?,
+        number_type: get(row, 4)?,
+        capabilities: get(row, 5)?,
+        classification: get(row, 6)?,
+        rate_center: get(row, 7)?,
+        state_code: get(row, 8)?,
+        city: get(row, 9)?,
+        lata: get(row, 10)?,
+        zip: get(row, 11)?,
+        tier: get(row, 12)?,
+        vendor_id: get(row, 13)?,
+        vendor_name: get(row, 14)?,
+        setup_price_micros: get(row, 15)?,
+        monthly_price_micros: get(row, 16)?,
+        currency: get(row, 17)?,
+        protected: get(row, 18)?,
+        state: get(row, 19)?,
+        owner_account_id: get(row, 20)?,
+        last_owner_account_id: get(row, 21)?,
+        assignment_id: get(row, 22)?,
+        reservation_id: get(row, 23)?,
+        reserved_until: get(row, 24)?,
+        available_after: get(row, 25)?,
+        assigned_at: get(row, 26)?,
+        available_from: get(row, 27)?,
+        assignment: get(row, 28)?,
+        created_at: get(row, 29)?,
+        updated_at: get(row, 30)?,
+        version: get(row, 31)?,
+    }
+    .into_number()
+}
+
+pub(crate) fn numbers_from_rows(rows: &[Row]) -> Result<Vec<Number>> {
+    rows.iter().map(number_from_row).collect()
+}
+
+/// The lifecycle columns holding integers (epoch milliseconds); the rest are TEXT.
+fn is_int_column(column: &str) -> bool {
+    matches!(
+        column,
+        "reserved_until" | "available_after" | "assigned_at" | "available_from" | "updated_at"
+    )
+}
+
+/// One column of values for an UNNEST, typed as the column is.
+enum Column {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+}
+
+/// Writes the lifecycle columns and the version of every changed number, where the stored
+/// version is still `number.version - 1` (each change bumps it by one). The rows are locked by
+/// the caller, so a mismatch means a concurrent writer got in anyway: the whole step is retried.
+pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let names = number_state_columns();
+    let mut columns: Vec<Column> = names
+        .iter()
+        .map(|c| {
+            if is_int_column(c) {
+                Column::Int(Vec::new())
+            } else {
+                Column::Text(Vec::new())
+            }
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(changed.len());
+    let mut versions = Vec::with_capacity(changed.len());
+    for n in changed {
+        ids.push(n.id.to_string());
+        versions.push(n.version);
+        for (column, value) in columns.iter_mut().zip(NumberRow::state_values(n)?) {
+            match (column, value) {
+                (Column::Text(v), SqlValue::Text(s)) => v.push(Some(s)),
+                (Column::Text(v), _) => v.push(None),
+                (Column::Int(v), SqlValue::Int(i)) => v.push(Some(i)),
+                (Column::Int(v), _) => v.push(None),
+            }
+        }
+    }
+    let mut params: Vec<Bind> = vec![Box::new(ids), Box::new(versions)];
+    let mut arrays = vec!["$1::TEXT[]".to_string(), "$2::BIGINT[]".to_string()];
+    for column in columns {
+        let n = params.len() + 1;
+        match column {
+            Column::Text(v) => {
+                arrays.push(format!("${n}::TEXT[]"));
+                params.push(Box::new(v));
+            }
+            Column::Int(v) => {
+                arrays.push(format!("${n}::BIGINT[]"));
+                params.push(Box::new(v));
+            }
+        }
+    }
+    let sets: Vec<String> = names.iter().map(|c| format!("{c} = u.{c}")).collect();
+    let sql = format!(
+        "UPDATE numbers AS n SET {}, version = u.new_version \
+         FROM UNNEST({}) AS u(id, new_version, {}) \
+         WHERE n.id = u.id AND n.version = u.new_version - 1",
+        sets.join(", "),
+        arrays.join(", "),
+        names.join(", "),
+    );
+    let updated = tx
+        .execute(sql.as_str(), &refs(&params))
+        .await
+        .map_err(db_err)?;
+    if updated != changed.len() as u64 {
+        return Err(retry("a number changed concurrently"));
+    }
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Connections and errors: where the database file is, how each connection is configured, the
+//! single writer plus small reader pool every call runs on, and how rusqlite errors become
+//! domain errors. Nothing here knows about numbers or orders.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use numbers_core::error::{Error, Result};
+use numbers_store_sql::SqlValue;
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+/// Readers serve the read-only calls concurrently with the writer (WAL lets them); a handful is
+/// plenty on the small machines SQLite deployments run on.
+const READERS: usize = 4;
+/// Each search shape is its own SQL text; keep enough of them prepared.
+const STATEMENT_CACHE: usize = 128;
+/// How long a connection waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// `sqlite://path`, `sqlite:path` or a bare path → the file path (query string dropped).
+pub fn path_from_url(url: &str) -> Result<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
+    if rest.is_empty() || rest == ":memory:" {
+        // A memory database would be different per connection of the pool: refuse it clearly.
+        return Err(Error::invalid(
+            "database_url",
+            "must name a database file, e.g. sqlite://data/numbersd.db",
+        ));
+    }
+    Ok(PathBuf::from(rest))
+}
+
+fn configure(conn: &Connection, reader: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with a row, so it cannot go through execute_batch.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(
+            mode,
+            "SQLite refused WAL journal mode; readers will block the writer"
+        );
+    }
+    // NORMAL is durable in WAL mode against process crashes (only an OS crash / power loss may
+    // drop the last transactions), and avoids an fsync per commit.
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+    )?;
+    if reader {
+        // Belt and braces: a reader connection can never write by accident.
+        conn.execute_batch("PRAGMA query_only=ON;")?;
+    } else {
+        // A larger page cache keeps the indexes of a bulk import in memory (256 MiB; pages are
+        // allocated as they are used, so a small database never pays for it). A larger WAL
+        // between checkpoints (64 MiB instead of 4) lets a page that several commits of an
+        // import touch be copied into the database once, not once per commit.
+        // Two sorter threads: CREATE INDEX after a bulk load sorts on both cores.
+        conn.execute_batch(
+            "PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=16384; PRAGMA threads=2;",
+        )?;
+    }
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+fn open_connection(path: &Path, reader: bool) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        Error::Unavailable(format!(
+            "cannot open SQLite database {}: {e}",
+            path.display()
+        ))
+    })?;
+    configure(&conn, reader).db()?;
+    Ok(conn)
+}
+
+/// One writer (SQLite has one anyway; holding it in-process makes every "read, decide,
+/// conditionally update" step race-free) and a few readers.
+pub(crate) struct Pool {
+    pub(crate) path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// A panic while holding a connection leaves it usable (an open transaction rolls back when its
+/// guard is dropped during unwinding), so a poisoned lock is simply taken over.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Pool {
+    /// Opens the writer first (it creates the file and switches it to WAL), then the readers.
+    pub(crate) fn open(path: PathBuf) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::Unavailable(format!("cannot create directory {}: {e}", parent.display()))
+            })?;
+        }
+        let writer = open_connection(&path, false)?;
+        crate::migrate::run(&writer)?;
+        // A bulk load that died half-way left its search indexes out: build them now.
+        ensure_search_indexes(&writer)?;
+        // Refreshes planner statistics where SQLite thinks they are stale; cheap when they are not.
+        writer.execute_batch("PRAGMA optimize;").db()?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(&path, true).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Pool {
+            path,
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committing if it returns `Ok`
+    /// (dropping the transaction on `Err` rolls it back).
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let out = f(&tx)?;
+        tx.commit().db()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a read transaction, so a call that reads several statements sees one snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        // Take a free reader if there is one, else queue on the next in turn.
+        let mut guard = self.readers.iter().find_map(|m| m.try_lock().ok());
+        if guard.is_none() {
+            let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len().max(1);
+            guard = self.readers.get(i).map(lock);
+        }
+        let Some(mut conn) = guard else {
+            return self.write(f);
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .db()?;
+        let out = f(&tx)?;
+        // Nothing to commit; ending the read transaction releases the WAL snapshot.
+        tx.commit().db()?;
+        Ok(out)
+    }
+}
+
+/// Creates every search index that is missing (`numbers_store_sql::SEARCH_INDEXES`); a no-op
+/// when they all exist.
+pub(crate) fn ensure_search_indexes(conn: &Connection) -> Result<()> {
+    for (_, sql) in numbers_store_sql::SEARCH_INDEXES {
+        conn.execute_batch(sql).db()?;
+    }
+    Ok(())
+}
+
+/// rusqlite errors that are not an expected constraint violation are internal.
+pub(crate) trait DbResult<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> DbResult<T> for rusqlite::Result<T> {
+    fn db(self) -> Result<T> {
+        self.map_err(|e| Error::internal(format!("sqlite: {e}")))
+    }
+}
+
+/// Whether the error is a UNIQUE / PRIMARY KEY violation.
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            f.code == ErrorCode::ConstraintViolation
+                && matches!(
+                    f.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                )
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn retry(message: impl Into<String>) -> Error {
+    Error::conflict("RETRY", message)
+}
+
+/// The shared WHERE builders' values as rusqlite values.
+pub(crate) fn values(params: &[SqlValue]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|v| match v {
+            SqlValue::Text(s) => Value::Text(s.clone()),
+            SqlValue::Int(i) => Value::Integer(*i),
+            SqlValue::Null => Value::Null,
+        })
+        .collect()
+}
+
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| Error::internal(format!("stored {what} is not valid JSON: {e}")))
+}
+
+/// A stored id column back into its newtype.
+pub(crate) fn parse_id<T: std::str::FromStr<Err = Error>>(what: &str, s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| Error::internal(format!("stored {what} '{s}' is not a UUID")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            path_from_url("sqlite://data/x.db").unwrap(),
+            PathBuf::from("data/x.db")
+        );
+        assert_eq!(
+            path_from_url("sqlite:///abs/x.db").unwrap(),
+            PathBuf::from("/abs/x.db")
+        );
+        assert_eq!(
+            path_from_url("sqlite:x.db?mode=rwc").unwrap(),
+            PathBuf::from("x.db")
+        );
+        assert_eq!(path_from_url("x.db").unwrap(), PathBuf::from("x.db"));
+        assert!(path_from_url("sqlite::memory:").is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! numbers-store-sqlite: the embedded default database of numbersd. `SqliteStore` implements
+//! every trait of `numbers_core::store` on one SQLite file in WAL mode, following
+//! docs/STORE-SEMANTICS.md: each call is one transaction that performs a business step together
+//! with its events. One writer connection (behind a mutex, so "read, decide, conditionally
+//! update" never races in-process; `BEGIN IMMEDIATE` serialises against other processes) and a
+//! small pool of readers; all database work runs on tokio's blocking pool.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod catalog;
+mod db;
+mod disconnects;
+mod events;
+mod inventory;
+mod migrate;
+mod number_orders;
+mod numbers;
+mod orders;
+mod provisioning;
+mod reservations;
+mod rows;
+mod sites;
+mod tokens;
+mod webhooks;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use numbers_core::error::{Error, Result};
+use numbers_core::store::{BulkLoadStore, HealthStore};
+use numbers_store_sql::{SEARCH_INDEXES, inventory_is_empty_sql};
+use rusqlite::Transaction;
+
+pub use crate::db::path_from_url;
+use crate::db::{DbResult, Pool};
+
+/// A `Store` on one SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Arc<Pool>,
+    /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
+    digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.pool.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database named by `url` — `sqlite://path`, `sqlite:path`
+    /// or a bare path — and applies pending migrations.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let path = db::path_from_url(url)?;
+        let pool = tokio::task::spawn_blocking(move || Pool::open(path))
+            .await
+            .map_err(|e| Error::internal(format!("SQLite open task failed: {e}")))??;
+        Ok(SqliteStore {
+            pool: Arc::new(pool),
+            digits: Arc::default(),
+        })
+    }
+
+    /// The database file (its WAL and shared-memory files sit next to it).
+    pub fn database_path(&self) -> &Path {
+        &self.pool.path
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || pool.write(f))
+            .await
+            .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
+    }
+
+    /// Runs `f` in a read transaction on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || pool.read(f))
+            .await
+            .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl BulkLoadStore for SqliteStore {
+    async fn begin_bulk_load(&self) -> Result<bool> {
+        self.write(|tx| {
+            let empty: bool = tx
+                .query_row(inventory_is_empty_sql(), [], |r| r.get(0))
+                .db()?;
+            if empty {
+                for (name, _) in SEARCH_INDEXES {
+                    tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
+                        .db()?;
+                }
+            }
+            Ok(empty)
+        })
+        .await
+    }
+
+    async fn finish_bulk_load(&self) -> Result<()> {
+        self.write(|tx| {
+            db::ensure_search_indexes(tx)?;
+            // Planner statistics for the new indexes, from a bounded sample of each (a full
+            // ANALYZE reads all of them: minutes at 10M rows).
+            tx.execute_batch("PRAGMA analysis_limit=2000; ANALYZE numbers;")
+                .db()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl HealthStore for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|tx| {
+            tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .db()
+                .map(|_| ())
+        })
+        .await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}

@@ -1,0 +1,156 @@
+//! `numbersd inventory import FILE` and `numbersd inventory generate`: stream numbers into the
+//! store in batches (one transaction each), with a progress bar and a report of rejected rows.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use numbers_core::account::Principal;
+use numbers_core::number::NewNumber;
+use numbers_core::service::{MAX_IMPORT_BATCH, Service};
+use numbers_inventory::{CsvImporter, RejectedRow};
+use serde_json::json;
+
+/// Numbers per transaction for generated inventory and the CLI's default: larger batches
+/// amortise each commit's WAL write of the index pages the batch touched (see docs/PERFORMANCE.md).
+pub const BULK_BATCH: usize = MAX_IMPORT_BATCH;
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    pub inserted: u64,
+    pub existing: u64,
+    pub rejected: Vec<RejectedRow>,
+    pub seconds: f64,
+}
+
+fn bar(len: Option<u64>) -> ProgressBar {
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} {wide_bar} {pos}/{len} numbers ({per_sec}, eta {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+async fn flush(
+    service: &Service,
+    batch: &mut Vec<NewNumber>,
+    summary: &mut ImportSummary,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcome = service
+        .import_numbers(Principal::Operator, batch)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    summary.inserted += outcome.inserted;
+    summary.existing += outcome.existing.len() as u64;
+    bar.inc(batch.len() as u64);
+    batch.clear();
+    Ok(())
+}
+
+/// Streams `numbers` into the store in batches of `batch_size`.
+pub async fn import_stream(
+    service: &Service,
+    numbers: impl Iterator<Item = Result<NewNumber, RejectedRow>>,
+    batch_size: usize,
+    expected: Option<u64>,
+    show_progress: bool,
+) -> anyhow::Result<ImportSummary> {
+    let started = Instant::now();
+    let batch_size = batch_size.clamp(1, MAX_IMPORT_BATCH);
+    let bar = if show_progress {
+        bar(expected)
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut summary = ImportSummary::default();
+    let core = |e: numbers_core::Error| anyhow::anyhow!("{e}");
+    // Into an empty inventory, the store builds its search indexes once at the end.
+    let deferred = service
+        .begin_bulk_import(Principal::Operator)
+        .await
+        .map_err(core)?;
+    let loaded = async {
+        let mut batch = Vec::with_capacity(batch_size);
+        for item in numbers {
+            match item {
+                Ok(number) => {
+                    batch.push(number);
+                    if batch.len() >= batch_size {
+                        flush(service, &mut batch, &mut summary, &bar).await?;
+                    }
+                }
+                Err(rejected) => summary.rejected.push(rejected),
+            }
+        }
+        flush(service, &mut batch, &mut summary, &bar).await
+    }
+    .await;
+    bar.finish_and_clear();
+    if deferred && show_progress {
+        eprintln!("building the search indexes…");
+    }
+    // Also after a failed load: the indexes must come back either way.
+    let rebuilt = service
+        .finish_bulk_import(Principal::Operator)
+        .await
+        .map_err(core);
+    loaded?;
+    rebuilt?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+pub async fn import_file(
+    service: &Service,
+    path: &Path,
+    batch_size: usize,
+    json_out: bool,
+) -> anyhow::Result<ImportSummary> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let importer = CsvImporter::new(BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let summary = import_stream(service, importer, batch_size, None, !json_out).await?;
+    if json_out {
+        println!(
+            "{}",
+            json!({"inserted": summary.inserted, "existing": summary.existing, "rejected": summary.rejected, "seconds": summary.seconds})
+        );
+    } else {
+        for row in &summary.rejected {
+            eprintln!("rejected {row}");
+        }
+        println!(
+            "imported {} new numbers ({} already present, {} rejected) in {:.1}s",
+            summary.inserted,
+            summary.existing,
+            summary.rejected.len(),
+            summary.seconds
+        );
+    }
+    Ok(summary)
+}
+
+pub async fn generate(
+    service: &Service,
+    count: u64,
+    seed: u64,
+    batch_size: usize,
+    show_progress: bool,
+) -> anyhow::Result<ImportSummary> {
+    let numbers = numbers_inventory::generate(count, seed).map(Ok);
+    let summary = import_stream(service, numbers, batch_size, Some(count), show_progress).await?;
+    Ok(summary)
+}

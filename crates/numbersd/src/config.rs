@@ -1,0 +1,383 @@
+//! Configuration, layered: built-in defaults < TOML file (`--config` / `NUMBERSD_CONFIG`) <
+//! `NUMBERSD_*` environment < command-line flags. Clap resolves flags over environment; this
+//! module puts the file and the defaults underneath.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use numbers_core::account::{IssuedKey, ServerSecret};
+use numbers_core::number::NumberType;
+use numbers_core::service::{AgingPolicy, AgingRule, ServiceConfig};
+use numbers_core::webhook::WebhookSettings;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://numbersd.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9090";
+
+/// What the TOML file may say. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    /// `KEY_ID:SECRET` of an operator key to accept (created in the database if missing).
+    pub operator_key: Option<String>,
+    /// Server secret (≥ 32 characters) key secrets are derived from, so keys can sign requests
+    /// (MessageMedia HMAC). SQLite installations without one get a generated `<db>.secret` file.
+    pub secret_key: Option<String>,
+    pub log: Option<String>,
+    #[serde(default)]
+    pub aging: Option<FileAging>,
+    #[serde(default)]
+    pub reservations: Option<FileReservations>,
+    #[serde(default)]
+    pub provisioning: Option<FileProvisioning>,
+    /// Prometheus `/metrics` listener; "off" disables it.
+    pub metrics_listen: Option<String>,
+    #[serde(default)]
+    pub webhooks: Option<FileWebhooks>,
+}
+
+/// `[provisioning]`: the operator's hook for configuration changes (absent: immediate success).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProvisioning {
+    pub url: Option<String>,
+    pub timeout_seconds: Option<u64>,
+}
+
+/// `[webhooks]`: the delivery engine.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWebhooks {
+    pub allow_private: Option<bool>,
+    pub timeout_seconds: Option<u64>,
+    pub backoff_initial_seconds: Option<i64>,
+    pub backoff_max_seconds: Option<i64>,
+    pub give_up_after_hours: Option<i64>,
+    pub max_payload_bytes: Option<usize>,
+    pub concurrency: Option<usize>,
+    pub poll_interval_ms: Option<u64>,
+}
+
+impl FileWebhooks {
+    fn apply(&self, w: &mut WebhookSettings) -> anyhow::Result<()> {
+        fn positive<T: PartialOrd + Default + Copy>(
+            v: Option<T>,
+            key: &str,
+        ) -> anyhow::Result<Option<T>> {
+            match v {
+                Some(v) if v <= T::default() => bail!("webhooks.{key} must be positive"),
+                other => Ok(other),
+            }
+        }
+        if let Some(v) = self.allow_private {
+            w.allow_private = v;
+        }
+        if let Some(v) = positive(self.timeout_seconds, "timeout_seconds")? {
+            w.timeout = std::time::Duration::from_secs(v);
+        }
+        if let Some(v) = positive(self.backoff_initial_seconds, "backoff_initial_seconds")? {
+            w.retry.initial = chrono::Duration::seconds(v);
+        }
+        if let Some(v) = positive(self.backoff_max_seconds, "backoff_max_seconds")? {
+            w.retry.max = chrono::Duration::seconds(v);
+        }
+        if let Some(v) = positive(self.give_up_after_hours, "give_up_after_hours")? {
+            w.retry.give_up_after = chrono::Duration::hours(v);
+        }
+        if w.retry.max < w.retry.initial {
+            bail!("webhooks.backoff_max_seconds must not be below backoff_initial_seconds");
+        }
+        if let Some(v) = positive(self.max_payload_bytes, "max_payload_bytes")? {
+            w.max_payload_bytes = v;
+        }
+        if let Some(v) = positive(self.concurrency, "concurrency")? {
+            w.concurrency = v;
+        }
+        if let Some(v) = positive(self.poll_interval_ms, "poll_interval_ms")? {
+            w.poll_interval = std::time::Duration::from_millis(v);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAging {
+    pub default_days: Option<i64>,
+    #[serde(default)]
+    pub rules: Vec<FileAgingRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAgingRule {
+    pub country: Option<String>,
+    #[serde(rename = "type")]
+    pub number_type: Option<String>,
+    pub days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileReservations {
+    pub default_ttl_seconds: Option<i64>,
+}
+
+/// Values given on the command line or in the environment (clap has merged those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<String>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub operator_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub webhooks_allow_private: Option<bool>,
+}
+
+/// The resolved configuration of a process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    pub operator_key: Option<IssuedKey>,
+    pub log: String,
+    pub service: ServiceConfig,
+    /// Where configuration changes are POSTed (`None`: the built-in immediate success).
+    pub provisioning_url: Option<String>,
+    pub provisioning_timeout: std::time::Duration,
+    /// `None` when switched off.
+    pub metrics_listen: Option<String>,
+}
+
+impl Config {
+    pub fn resolve(overrides: &Overrides) -> anyhow::Result<Config> {
+        let file = match &overrides.config_file {
+            Some(path) => load_file(Path::new(path))?,
+            None => FileConfig::default(),
+        };
+        let mut service = ServiceConfig::default();
+        if let Some(aging) = &file.aging {
+            service.aging = AgingPolicy {
+                default_days: aging.default_days.unwrap_or(service.aging.default_days),
+                rules: aging
+                    .rules
+                    .iter()
+                    .map(|r| {
+                        let number_type = r
+                            .number_type
+                            .as_deref()
+                            .map(|t| NumberType::parse_field(t, "aging.rules.type"))
+                            .transpose()
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        if r.days < 0 {
+                            bail!("aging.rules.days must not be negative");
+                        }
+                        Ok(AgingRule {
+                            country: r.country.as_ref().map(|c| c.to_ascii_uppercase()),
+                            number_type,
+                            days: r.days,
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            };
+        }
+        if let Some(ttl) = file
+            .reservations
+            .as_ref()
+            .and_then(|r| r.default_ttl_seconds)
+        {
+            if ttl <= 0 || ttl > service.reservation_max_ttl.num_seconds() {
+                bail!(
+                    "reservations.default_ttl_seconds must be from 1 to {}",
+                    service.reservation_max_ttl.num_seconds()
+                );
+            }
+            service.reservation_default_ttl = chrono::Duration::seconds(ttl);
+        }
+        if let Some(webhooks) = &file.webhooks {
+            webhooks.apply(&mut service.webhooks)?;
+        }
+        if let Some(allow) = overrides.webhooks_allow_private {
+            service.webhooks.allow_private = allow;
+        }
+        let metrics_listen = overrides
+            .metrics_listen
+            .clone()
+            .or(file.metrics_listen)
+            .unwrap_or_else(|| DEFAULT_METRICS_LISTEN.into());
+        let operator_key = overrides
+            .operator_key
+            .clone()
+            .or(file.operator_key)
+            .map(|pair| {
+                IssuedKey::parse_pair(&pair).map_err(|e| anyhow::anyhow!("operator key: {e}"))
+            })
+            .transpose()?;
+        service.secret_key = overrides
+            .secret_key
+            .clone()
+            .or(file.secret_key)
+            .map(|s| ServerSecret::parse(&s, "secret_key").map_err(|e| anyhow::anyhow!("{e}")))
+            .transpose()?;
+        let provisioning_url = file
+            .provisioning
+            .as_ref()
+            .and_then(|p| p.url.clone())
+            .map(|url| {
+                numbers_core::number::assignment::parse_callback_url(&url, "provisioning.url")
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .transpose()?;
+        let provisioning_timeout = std::time::Duration::from_secs(
+            file.provisioning
+                .as_ref()
+                .and_then(|p| p.timeout_seconds)
+                .unwrap_or(crate::provisioning::DEFAULT_TIMEOUT_SECONDS),
+        );
+        Ok(Config {
+            provisioning_url,
+            provisioning_timeout,
+            database_url: overrides
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            listen: overrides
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            operator_key,
+            log: file.log.unwrap_or_else(|| "info".into()),
+            service,
+            metrics_listen: (!metrics_listen.eq_ignore_ascii_case("off")).then_some(metrics_listen),
+        })
+    }
+}
+
+fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_file_under_overrides() {
+        let dir = std::env::temp_dir().join(format!("numbersd-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("numbersd.toml");
+        std::fs::write(
+            &path,
+            "database_url = \"sqlite://file.db\"\nlisten = \"127.0.0.1:9000\"\n[aging]\ndefault_days = 60\n[[aging.rules]]\ncountry = \"us\"\ntype = \"TOLL_FREE\"\ndays = 120\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config_file: Some(path.display().to_string()),
+            listen: Some("127.0.0.1:9999".into()),
+            ..Default::default()
+        };
+        let config = Config::resolve(&overrides).unwrap();
+        assert_eq!(config.database_url, "sqlite://file.db");
+        assert_eq!(config.listen, "127.0.0.1:9999");
+        assert_eq!(config.provisioning_url, None);
+        assert_eq!(
+            config.service.aging.period_for("US", NumberType::TollFree),
+            chrono::Duration::days(120)
+        );
+        assert_eq!(
+            config.service.aging.period_for("AU", NumberType::Mobile),
+            chrono::Duration::days(60)
+        );
+        std::fs::write(
+            &path,
+            "[provisioning]\nurl = \"http://127.0.0.1:9/provision\"\ntimeout_seconds = 3\n",
+        )
+        .unwrap();
+        let config = Config::resolve(&overrides).unwrap();
+        assert_eq!(
+            config.provisioning_url.as_deref(),
+            Some("http://127.0.0.1:9/provision")
+        );
+        assert_eq!(config.provisioning_timeout.as_secs(), 3);
+        std::fs::write(&path, "[provisioning]\nurl = \"ftp://x\"\n").unwrap();
+        assert!(Config::resolve(&overrides).is_err(), "only http(s) hooks");
+        std::fs::write(&path, "databse_url = \"typo\"\n").unwrap();
+        assert!(
+            Config::resolve(&overrides).is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
+    fn defaults_without_anything() {
+        let config = Config::resolve(&Overrides::default()).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen, DEFAULT_LISTEN);
+        assert_eq!(config.service.secret_key, None);
+        assert_eq!(
+            config.metrics_listen.as_deref(),
+            Some(DEFAULT_METRICS_LISTEN)
+        );
+        assert!(!config.service.webhooks.allow_private);
+    }
+
+    #[test]
+    fn secret_key_must_be_long_enough() {
+        let short = Overrides {
+            secret_key: Some("too-short".into()),
+            ..Default::default()
+        };
+        assert!(Config::resolve(&short).is_err());
+        let long = Overrides {
+            secret_key: Some("k".repeat(32)),
+            ..Default::default()
+        };
+        assert!(Config::resolve(&long).unwrap().service.secret_key.is_some());
+    }
+
+    #[test]
+    fn webhook_settings_from_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("numbersd-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("numbersd.toml");
+        std::fs::write(
+            &path,
+            "metrics_listen = \"off\"\n[webhooks]\nallow_private = true\ntimeout_seconds = 3\nbackoff_initial_seconds = 5\nbackoff_max_seconds = 600\ngive_up_after_hours = 24\nmax_payload_bytes = 1000\n",
+        )
+        .unwrap();
+        let mut overrides = Overrides {
+            config_file: Some(path.display().to_string()),
+            ..Default::default()
+        };
+        let config = Config::resolve(&overrides).unwrap();
+        let w = &config.service.webhooks;
+        assert!(w.allow_private);
+        assert_eq!(w.timeout, std::time::Duration::from_secs(3));
+        assert_eq!(w.retry.initial, chrono::Duration::seconds(5));
+        assert_eq!(w.retry.max, chrono::Duration::minutes(10));
+        assert_eq!(w.retry.give_up_after, chrono::Duration::hours(24));
+        assert_eq!(w.max_payload_bytes, 1000);
+        assert_eq!(config.metrics_listen, None);
+        overrides.webhooks_allow_private = Some(false);
+        assert!(
+            !Config::resolve(&overrides)
+                .unwrap()
+                .service
+                .webhooks
+                .allow_private
+        );
+        std::fs::write(&path, "[webhooks]\ntimeout_seconds = 0\n").unwrap();
+        assert!(
+            Config::resolve(&overrides).is_err(),
+            "non-positive values are refused"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! numbersd: the binary's library half — configuration, start-up and the commands — so the
+//! integration tests drive exactly what the binary runs.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod provisioning;
+pub mod secret;
+pub mod startup;
+pub mod webhook_http;
+
+use cli::{Cli, Command};
+use config::Config;
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::resolve(&cli.global.overrides())?;
+    match &cli.command {
+        Command::Serve => commands::serve::serve(&config).await,
+        Command::Migrate => commands::serve::migrate(&config).await,
+        Command::Account(c) => commands::accounts::account(&config, c).await,
+        Command::Key(c) => commands::accounts::key(&config, c).await,
+        Command::OperatorKey(c) => commands::accounts::operator_key(&config, c).await,
+        Command::Inventory(c) => {
+            let service = commands::serve::service_for(&config).await?;
+            match c {
+                cli::InventoryCommand::Import {
+                    file,
+                    batch_size,
+                    json,
+                } => commands::inventory::import_file(&service, file, *batch_size, *json)
+                    .await
+                    .map(|_| ()),
+                cli::InventoryCommand::Generate {
+                    count,
+                    seed,
+                    batch_size,
+                } => {
+                    let summary =
+                        commands::inventory::generate(&service, *count, *seed, *batch_size, true)
+                            .await?;
+                    println!(
+                        "generated {} new numbers ({} already present) in {:.1}s ({:.0} numbers/s)",
+                        summary.inserted,
+                        summary.existing,
+                        summary.seconds,
+                        (summary.inserted + summary.existing) as f64 / summary.seconds.max(1e-9)
+                    );
+                    Ok(())
+                }
+            }
+        }
+        Command::NumberRequirements(c) => commands::number_orders::requirements(&config, c).await,
+        Command::NumberOrder(c) => commands::number_orders::number_order(&config, c).await,
+        Command::Demo { count, seed } => commands::demo::demo(&config, *count, *seed).await,
+        Command::Bench(args) => {
+            let options = commands::bench::BenchOptions {
+                count: args.count,
+                database_url: cli.global.database_url.clone(),
+                duration_per_class: args.duration_per_class,
+                json: args.json.clone(),
+                reuse: args.reuse,
+                connections: args.connections,
+                order_clients: args.order_clients,
+                seed: args.seed,
+            };
+            commands::bench::bench(&config, &options).await.map(|_| ())
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Black-box tests of the real server over real HTTP: one test binary, a fresh database and
+//! server (on port 0) per test, a manual clock so time rules are tested without sleeping.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bandwidth;
+mod bandwidth_sdk;
+mod bandwidth_subscriptions;
+mod cli;
+mod errors;
+mod helpers;
+mod lifecycle;
+mod messagemedia;
+mod number_orders;
+mod orders;
+mod receiver;
+mod reservations;
+mod search;
+mod search_under_orders;
+mod sinch;
+mod sinch_callbacks;
+mod sinch_sdk;
+mod webhooks;
