@@ -10,93 +10,26 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use crate::bandwidth::{setup, text_of};
 use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on};
 use crate::receiver::{Received, Receiver};
+use crate::sdk_install::{self, run};
 
 const PYTHON_SDK: &str = "bandwidth-numbers-sdk==1.2.0";
-/// One installation at a time per SDK (tests run in parallel).
-static PYTHON_INSTALL: Mutex<()> = Mutex::new(());
-static NODE_INSTALL: Mutex<()> = Mutex::new(());
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sdk_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../target"));
-    target.join("sdk/bandwidth")
-}
 
 fn scripts() -> PathBuf {
-    manifest_dir().join("tests/sdk/bandwidth")
-}
-
-fn run(cmd: &mut Command, what: &str) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/bandwidth")
 }
 
 fn install_python() -> PathBuf {
-    let _guard = PYTHON_INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = sdk_dir().join("python");
-    if !dir.join("bandwidth_numbers_sdk-1.2.0.dist-info").exists() {
-        run(
-            Command::new("python3").args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "--target",
-                dir.to_str().unwrap(),
-                PYTHON_SDK,
-            ]),
-            "pip install bandwidth-numbers-sdk",
-        );
-    }
-    dir
+    sdk_install::python_sdk("bandwidth", PYTHON_SDK)
 }
 
 fn install_node() -> PathBuf {
-    let _guard = NODE_INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = sdk_dir().join("node");
-    let lock = std::fs::read(scripts().join("package-lock.json")).unwrap();
-    let installed_lock = std::fs::read(dir.join("package-lock.json")).ok();
-    let installed = dir
-        .join("node_modules/@bandwidth/numbers/package.json")
-        .exists();
-    if !installed || installed_lock.as_deref() != Some(lock.as_slice()) {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(scripts().join("package.json"), dir.join("package.json")).unwrap();
-        std::fs::write(dir.join("package-lock.json"), &lock).unwrap();
-        run(
-            Command::new("npm").args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                dir.to_str().unwrap(),
-            ]),
-            "npm ci @bandwidth/numbers",
-        );
-    }
-    dir.join("node_modules")
+    sdk_install::node_sdk("bandwidth", "tests/sdk/bandwidth")
 }
 
 /// Runs one SDK script against the app (its own tenant, site and peer) and parses its JSON.

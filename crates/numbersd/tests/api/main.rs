@@ -14,6 +14,7 @@ mod number_orders;
 mod orders;
 mod receiver;
 mod reservations;
+mod sdk_install;
 mod search;
 mod search_under_orders;
 mod sinch;

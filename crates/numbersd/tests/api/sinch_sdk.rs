@@ -3,12 +3,13 @@
 //! own configuration options. On first use the SDKs are installed into `target/sdk/sinch/` from the
 //! committed pins (pip `--target`, `npm ci` from the lock file); later runs reuse them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value, json};
 
 use crate::helpers::{INVENTORY_CSV, Tenant, TestApp, spawn_app};
+use crate::sdk_install::{self, run};
 
 const PYTHON_SDK: &str = "sinch==2.3.0";
 
@@ -16,77 +17,12 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn sdk_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../target"));
-    target.join("sdk/sinch")
-}
-
-fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\nstdout: {stdout}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// Installs once: a marker naming what was installed is written last, so an interrupted install
-/// is redone.
-fn ensure_installed(dir: &Path, marker_text: &str, install: impl FnOnce(&Path)) {
-    let marker = dir.join(".numbersd-installed");
-    if std::fs::read_to_string(&marker).is_ok_and(|m| m == marker_text) {
-        return;
-    }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).unwrap();
-    install(dir);
-    std::fs::write(&marker, marker_text).unwrap();
-}
-
 fn python_sdk() -> PathBuf {
-    let dir = sdk_dir().join("python");
-    ensure_installed(&dir, PYTHON_SDK, |dir| {
-        run(
-            Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    "--target",
-                ])
-                .arg(dir)
-                .arg(PYTHON_SDK),
-            "pip install sinch",
-        );
-    });
-    dir
+    sdk_install::python_sdk("sinch", PYTHON_SDK)
 }
 
 fn node_sdk() -> PathBuf {
-    let sources = manifest_dir().join("tests/sdk/sinch/node");
-    let dir = sdk_dir().join("node");
-    let lock = std::fs::read_to_string(sources.join("package-lock.json")).unwrap();
-    ensure_installed(&dir, &lock, |dir| {
-        for file in ["package.json", "package-lock.json"] {
-            std::fs::copy(sources.join(file), dir.join(file)).unwrap();
-        }
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-                .arg(dir),
-            "npm ci @sinch/sdk-core",
-        );
-    });
-    dir.join("node_modules")
+    sdk_install::node_sdk("sinch", "tests/sdk/sinch/node")
 }
 
 async fn prepared() -> (TestApp, Tenant) {
@@ -103,9 +39,11 @@ async fn run_script(app: &TestApp, tenant: &Tenant, mut cmd: Command, what: &'st
         .env("SINCH_KEY_ID", &tenant.creds.key_id)
         .env("SINCH_KEY_SECRET", &tenant.creds.secret);
     // The server runs on this test's runtime; the script waits on a blocking thread.
-    let stdout = tokio::task::spawn_blocking(move || run(&mut cmd, what))
-        .await
-        .unwrap();
+    let stdout = tokio::task::spawn_blocking(move || {
+        String::from_utf8_lossy(&run(&mut cmd, what).stdout).into_owned()
+    })
+    .await
+    .unwrap();
     serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{what} printed no JSON ({e}): {stdout}"))
 }
