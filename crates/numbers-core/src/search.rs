@@ -613,7 +613,7 @@ impl SearchQueryBuilder {
 }
 
 /// The calling code of an ISO region (`US` → 1, `AU` → 61), per libphonenumber's metadata.
-fn calling_code_of(region: &str) -> Option<u16> {
+pub fn calling_code_of(region: &str) -> Option<u16> {
     phonenumber::metadata::DATABASE
         .by_id(region)
         .map(|m| m.country_code())

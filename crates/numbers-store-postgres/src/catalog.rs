@@ -15,13 +15,14 @@ use crate::{PostgresStore, binds, db_err, refs};
 impl CatalogStore for PostgresStore {
     async fn available_regions(&self, now: Timestamp) -> Result<Vec<(String, NumberType)>> {
         let client = self.client().await?;
-        // A loose index scan: each step jumps to the next country in the index.
+        // A loose index scan over the offered numbers (numbers_offered_country_type): each step
+        // jumps to the next country in the index.
         let countries = client
             .query(
                 "WITH RECURSIVE c(country) AS ( \
-                   SELECT MIN(country) FROM numbers \
+                   SELECT MIN(country) FROM numbers WHERE available_from IS NOT NULL \
                    UNION ALL \
-                   SELECT (SELECT MIN(country) FROM numbers WHERE country > c.country) FROM c WHERE c.country IS NOT NULL \
+                   SELECT (SELECT MIN(country) FROM numbers WHERE available_from IS NOT NULL AND country > c.country) FROM c WHERE c.country IS NOT NULL \
                  ) SELECT country FROM c WHERE country IS NOT NULL",
                 &[],
             )

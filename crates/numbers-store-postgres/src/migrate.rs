@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../migrations/0006_number_orders.sql")),
     (7, include_str!("../migrations/0007_search_indexes.sql")),
+    (
+        8,
+        include_str!("../migrations/0008_country_type_search.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming numbersd's migration lock among the server's advisory locks.

@@ -29,10 +29,10 @@ pub const SEARCH_INDEXES: &[(&str, &str)] = &[
         "numbers_offered_lata",
         "CREATE INDEX IF NOT EXISTS numbers_offered_lata ON numbers (lata, e164, available_from) WHERE available_from IS NOT NULL",
     ),
-    // Migration 0005's index behind Sinch's availableRegions (a loose scan per country and type).
+    // Country + type searches, and availableRegions' loose scan (migration 0008).
     (
-        "numbers_country_type_available",
-        "CREATE INDEX IF NOT EXISTS numbers_country_type_available ON numbers (country, number_type, available_from)",
+        "numbers_offered_country_type",
+        "CREATE INDEX IF NOT EXISTS numbers_offered_country_type ON numbers (country, number_type, e164, available_from) WHERE available_from IS NOT NULL",
     ),
     (
         "numbers_offered_classification",

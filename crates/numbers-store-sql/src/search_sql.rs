@@ -5,6 +5,7 @@ use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::ids::AccountId;
 use numbers_core::search::{
     CapabilityFilter, CapabilityMatch, DigitPattern, PatternPosition, ProtectedFilter, SearchQuery,
+    calling_code_of,
 };
 use numbers_core::store::NumberFilter;
 
@@ -56,6 +57,17 @@ impl SqlParams {
         match self.style {
             Placeholder::QuestionNumbered => format!("?{n}"),
             Placeholder::DollarNumbered => format!("${n}"),
+        }
+    }
+
+    /// `column` as an operand the planner may not serve from an index. SQLite: the unary `+`,
+    /// its documented way to disqualify a term — its planner knows only average rows per key,
+    /// not that one country holds 80 % of the inventory, and would walk the country index and
+    /// sort the whole country. PostgreSQL plans from sampled per-value statistics: no hint.
+    pub fn unindexed(&self, column: &str) -> String {
+        match self.style {
+            Placeholder::QuestionNumbered => format!("+{column}"),
+            Placeholder::DollarNumbered => column.to_string(),
         }
     }
 
@@ -129,15 +141,27 @@ fn in_list(
 /// matching every facet, after the keyset position. Order by `e164` and limit `page_size + 1`.
 pub fn available_where(q: &SearchQuery, now: Timestamp, params: &mut SqlParams) -> String {
     let mut clauses = vec![format!("available_from <= {}", params.int(to_millis(now)))];
-    if let Some(country) = &q.country {
-        clauses.push(format!("country = {}", params.text(country.clone())));
-    }
-    if !q.types.is_empty() {
-        clauses.push(in_list(
-            "number_type",
-            q.types.iter().map(|t| t.as_str().to_string()),
-            params,
-        ));
+    let types = || q.types.iter().map(|t| t.as_str().to_string());
+    match (&q.country, q.types.as_slice()) {
+        // numbers_offered_country_type holds exactly these, already in E.164 order.
+        (Some(country), [one]) => {
+            clauses.push(format!("country = {}", params.text(country.clone())));
+            clauses.push(format!("number_type = {}", params.text(one.as_str())));
+        }
+        // Several types (or any) interleave inside the country: walk the country's calling-code
+        // range of the E.164 index, in result order, and test country and type on the way.
+        (Some(country), _) => {
+            if let Some(code) = calling_code_of(country) {
+                clauses.push(prefix_range("e164", &format!("+{code}"), params));
+            }
+            let column = params.unindexed("country");
+            clauses.push(format!("{column} = {}", params.text(country.clone())));
+            if !q.types.is_empty() {
+                clauses.push(in_list(&params.unindexed("number_type"), types(), params));
+            }
+        }
+        (None, []) => {}
+        (None, _) => clauses.push(in_list("number_type", types(), params)),
     }
     clauses.extend(capability_clause(&q.capabilities, params));
     if let Some(p) = &q.pattern {

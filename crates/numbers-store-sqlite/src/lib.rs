@@ -116,9 +116,12 @@ impl BulkLoadStore for SqliteStore {
     async fn finish_bulk_load(&self) -> Result<()> {
         self.write(|tx| {
             db::ensure_search_indexes(tx)?;
-            // Planner statistics for the new indexes, from a bounded sample of each (a full
-            // ANALYZE reads all of them: minutes at 10M rows).
-            tx.execute_batch("PRAGMA analysis_limit=2000; ANALYZE numbers;")
+            // Planner statistics for the new indexes, from all of their entries: 0.6 s at 1M
+            // numbers. A sampled ANALYZE (`analysis_limit`) reads only the first entries of each
+            // index, so a leading column such as country looked unique to it ("US" = 2,000 of
+            // 1M rows) and country searches then walked that index and sorted the whole country
+            // (800 ms a page instead of 0.7 ms).
+            tx.execute_batch("PRAGMA analysis_limit=0; ANALYZE numbers;")
                 .db()
         })
         .await
