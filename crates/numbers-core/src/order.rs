@@ -221,6 +221,20 @@ impl Order {
             self.remaining_quantity()
         }
     }
+
+    /// A fulfilment that finds the order still RECEIVED (it started right after submission, not
+    /// from the worker's claim) moves it to PROCESSING first, in the same transaction, so every
+    /// order's history and events are RECEIVED → PROCESSING → outcome whichever path fulfilled
+    /// it. True when it moved: the store then appends `order.processing`.
+    pub fn begin_processing(&mut self, now: Timestamp) -> bool {
+        if self.status != OrderStatus::Received {
+            return false;
+        }
+        self.status = OrderStatus::Processing;
+        self.version += 1;
+        self.updated_at = now;
+        true
+    }
 }
 
 /// What the store found for one explicitly requested number, locked inside its transaction.

@@ -512,6 +512,10 @@ impl OrderStore for PostgresStore {
         if order.status.is_final() {
             return Ok(order);
         }
+        let mut events = Vec::new();
+        if order.begin_processing(now) {
+            events.push(order_event(EventKind::OrderProcessing, now, &order));
+        }
         let plan = plan(&tx, &order, now).await?;
         let claimed = claim(&tx, &order, plan.claims, now).await?;
 
@@ -542,13 +546,10 @@ impl OrderStore for PostgresStore {
         .map_err(db_err)?;
 
         let account = order.new.account;
-        let mut events: Vec<NewEvent> = claimed
-            .iter()
-            .map(|n| NewEvent {
-                order_id: Some(id),
-                ..number_event(EventKind::NumberAssigned, now, n, Some(account))
-            })
-            .collect();
+        events.extend(claimed.iter().map(|n| NewEvent {
+            order_id: Some(id),
+            ..number_event(EventKind::NumberAssigned, now, n, Some(account))
+        }));
         let kind = match order.status {
             OrderStatus::Complete => Some(EventKind::OrderCompleted),
             OrderStatus::Partial => Some(EventKind::OrderPartial),

@@ -207,6 +207,7 @@ async fn lifecycle_with_events() {
             NumberReserved,
             NumberReserved,
             OrderReceived,
+            OrderProcessing,
             NumberAssigned,
             NumberAssigned,
             OrderCompleted,

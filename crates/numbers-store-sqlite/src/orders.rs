@@ -159,6 +159,10 @@ fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
     if order.status.is_final() {
         return Ok(order);
     }
+    if order.begin_processing(now) {
+        update_order(conn, &order, None)?;
+        insert_event(conn, &order_event(EventKind::OrderProcessing, &order, now))?;
+    }
     let plan = match &order.new.request {
         OrderRequest::Numbers(numbers) => {
             let won: HashSet<&str> = order

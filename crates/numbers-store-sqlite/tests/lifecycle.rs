@@ -202,8 +202,10 @@ async fn a_number_from_import_to_aging_and_back() {
             "number.reserved",
             "number.reserved",
             "order.received",
+            "order.processing",
             "order.failed",
             "order.received",
+            "order.processing",
             "number.assigned",
             "number.assigned",
             "order.completed",
@@ -211,6 +213,7 @@ async fn a_number_from_import_to_aging_and_back() {
             "number.released",
             "number.available",
             "order.received",
+            "order.processing",
             "number.assigned",
             "order.completed",
         ]

@@ -21,7 +21,7 @@ mod tokens;
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::{Clock, Timestamp};
 use crate::provisioning::{ImmediateSuccess, Provisioner};
@@ -36,6 +36,11 @@ pub use numbers::ReleaseMode;
 pub use orders::OrderSubmission;
 pub use search::MAX_IMPORT_BATCH;
 
+/// At most this many orders are fulfilled concurrently right after their submission; beyond it
+/// they wait for the order worker. (On SQLite they queue for the one writer anyway; the bound
+/// keeps a burst of submissions from becoming a burst of tasks.)
+const IMMEDIATE_FULFILMENTS: usize = 64;
+
 /// The one entry point to the domain. Cheap to clone (everything behind `Arc`).
 #[derive(Clone)]
 pub struct Service {
@@ -44,6 +49,8 @@ pub struct Service {
     config: Arc<ServiceConfig>,
     /// Wakes the order worker when an order arrives.
     orders_waiting: Arc<Notify>,
+    /// Orders being fulfilled right after submission (`submit_order`), bounded.
+    immediate_fulfilments: Arc<Semaphore>,
     /// Wakes the backorder retry when inventory may have grown.
     inventory_changed: Arc<Notify>,
     /// The operator's provisioning hook (built-in: immediate success).
@@ -61,6 +68,7 @@ impl Service {
             clock,
             config: Arc::new(config),
             orders_waiting: Arc::new(Notify::new()),
+            immediate_fulfilments: Arc::new(Semaphore::new(IMMEDIATE_FULFILMENTS)),
             inventory_changed: Arc::new(Notify::new()),
             provisioner: Arc::new(ImmediateSuccess),
             provisioning_waiting: Arc::new(Notify::new()),

@@ -1,6 +1,8 @@
 //! Orders: submission (with idempotency), the fulfilment attempts the worker makes, and the
 //! synchronous "order and wait" that Sinch's rent and MessageMedia's assignment need.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -59,9 +61,21 @@ impl OrderSubmission {
 }
 
 impl Service {
-    /// Stores a RECEIVED order and wakes the worker. Returns the order and whether it is new
-    /// (false: an idempotent retry that returns the original).
+    /// Stores a RECEIVED order and starts its fulfilment (`start_fulfilment`). Returns the order
+    /// as stored and whether it is new (false: an idempotent retry that returns the original).
     pub async fn submit_order(
+        &self,
+        account: AccountId,
+        submission: OrderSubmission,
+    ) -> Result<(Order, bool)> {
+        let (order, created) = self.store_order(account, submission).await?;
+        if created {
+            self.start_fulfilment(order.id());
+        }
+        Ok((order, created))
+    }
+
+    async fn store_order(
         &self,
         account: AccountId,
         submission: OrderSubmission,
@@ -91,12 +105,33 @@ impl Service {
             created_at: self.now(),
         };
         match self.store.create_order(&new).await? {
-            CreatedOrder::Created(order) => {
-                self.orders_waiting.notify_one();
-                Ok((order, true))
-            }
+            CreatedOrder::Created(order) => Ok((order, true)),
             CreatedOrder::Existing(order) => Ok((order, false)),
         }
+    }
+
+    /// Fulfils a just-stored order on its own task, without waiting for the order worker, which
+    /// handles one order at a time and claims each (a transaction of its own) before fulfilling
+    /// it: concurrent submissions are then fulfilled concurrently, and an order is
+    /// RECEIVED → COMPLETE in one transaction after the one that stored it. The order is durable
+    /// before this starts, so if the process dies first, the worker of this or any other process
+    /// finds it RECEIVED and fulfils it. Fulfilling is safe to race with the worker: the
+    /// transaction that finds the order final does nothing. When too many are in flight the
+    /// worker is woken instead.
+    fn start_fulfilment(&self, id: OrderId) {
+        let Ok(permit) = Arc::clone(&self.immediate_fulfilments).try_acquire_owned() else {
+            self.orders_waiting.notify_one();
+            return;
+        };
+        let service = self.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = service.fulfil(id).await {
+                // The order stays RECEIVED; the worker's next pass retries it.
+                tracing::warn!(order = %id, error = %e, "immediate fulfilment failed");
+                service.orders_waiting.notify_one();
+            }
+        });
     }
 
     /// Submits and fulfils at once, for the dialects whose "order" is synchronous to the caller.
@@ -105,7 +140,7 @@ impl Service {
         account: AccountId,
         submission: OrderSubmission,
     ) -> Result<Order> {
-        let (order, _) = self.submit_order(account, submission).await?;
+        let (order, _) = self.store_order(account, submission).await?;
         self.fulfil(order.id()).await
     }
 
