@@ -11,8 +11,16 @@ use super::Service;
 
 impl Service {
     /// Checks a key id and secret (HTTP Basic, OAuth2 client credentials). Unknown key, wrong
-    /// secret and revoked key all answer `Unauthorized`, so keys cannot be probed.
+    /// secret and revoked key all answer `Unauthorized`, so keys cannot be probed. A key verified
+    /// in the last second is not looked up again (`credential_cache`), but its secret is checked.
     pub async fn authenticate(&self, key_id: &str, secret: &str) -> Result<Principal> {
+        if let Some((key, principal)) = self.credentials.get(key_id) {
+            return if key.verify(secret) {
+                Ok(principal)
+            } else {
+                Err(Error::Unauthorized)
+            };
+        }
         let key = self
             .store
             .find_api_key(key_id)
@@ -21,7 +29,9 @@ impl Service {
         if !key.verify(secret) {
             return Err(Error::Unauthorized);
         }
-        self.principal_of(&key).await
+        let principal = self.principal_of(&key).await?;
+        self.credentials.put(key, principal);
+        Ok(principal)
     }
 
     /// Checks a signed request (MessageMedia's HMAC scheme, see `signature`). The key's secret is
@@ -136,6 +146,7 @@ impl Service {
             return Err(Error::not_found("key", key_id));
         }
         if self.store.revoke_api_key(key_id, self.now()).await? {
+            self.credentials.forget(key_id);
             Ok(())
         } else {
             Err(Error::not_found("key", key_id))

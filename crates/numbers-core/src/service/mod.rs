@@ -7,6 +7,7 @@ mod assignments;
 mod callbacks;
 mod catalog;
 mod config;
+mod credential_cache;
 mod disconnects;
 mod maintenance;
 mod notes;
@@ -59,6 +60,8 @@ pub struct Service {
     provisioning_waiting: Arc<Notify>,
     /// Webhook formats and resolvers registered at start-up (`with_webhook_registry`).
     webhooks: Arc<WebhookRuntime>,
+    /// Keys verified a moment ago (`credential_cache`).
+    credentials: Arc<credential_cache::CredentialCache>,
 }
 
 impl Service {
@@ -73,6 +76,7 @@ impl Service {
             provisioner: Arc::new(ImmediateSuccess),
             provisioning_waiting: Arc::new(Notify::new()),
             webhooks: Arc::new(WebhookRuntime::default()),
+            credentials: Arc::default(),
         }
     }
 
