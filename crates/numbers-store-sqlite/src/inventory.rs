@@ -238,7 +238,7 @@ mod tests {
     /// The plan of a search page, under the statistics a sampled ANALYZE leaves after a bulk
     /// load where one country holds most numbers: the sample saw one country in the first 2,000
     /// index entries, so "country = 'US'" looks like 2,000 rows of 1,000,000.
-    fn plan(query: &SearchQuery) -> String {
+    async fn plan(query: &SearchQuery) -> String {
         let dir = std::env::temp_dir().join(format!("numbersd-plan-{}", uuid::Uuid::new_v4()));
         let pool = crate::db::Pool::open(dir.join("plan.db")).unwrap();
         pool.write(|tx| {
@@ -251,6 +251,7 @@ mod tests {
             )
             .map_err(|e| numbers_core::error::Error::internal(e.to_string()))
         })
+        .await
         .unwrap();
         let mut params = SqlParams::new(Placeholder::QuestionNumbered);
         let clause = available_where(query, Timestamp::UNIX_EPOCH, &mut params);
@@ -275,8 +276,8 @@ mod tests {
         explained
     }
 
-    #[test]
-    fn country_searches_walk_an_index_in_result_order_whatever_the_statistics() {
+    #[tokio::test]
+    async fn country_searches_walk_an_index_in_result_order_whatever_the_statistics() {
         let country = |types: Vec<NumberType>| {
             SearchQuery::builder()
                 .country(Some("US"), "country")
@@ -295,7 +296,7 @@ mod tests {
                 "numbers_offered_e164",
             ),
         ] {
-            let plan = plan(&query);
+            let plan = plan(&query).await;
             assert!(plan.contains(index), "{query:?}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{query:?} sorts: {plan}");
         }

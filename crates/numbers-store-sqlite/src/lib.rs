@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use numbers_core::error::{Error, Result};
 use numbers_core::store::{BulkLoadStore, HealthStore};
 use numbers_store_sql::{SEARCH_INDEXES, inventory_is_empty_sql};
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 
 pub use crate::db::path_from_url;
 use crate::db::{DbResult, Pool};
@@ -70,16 +70,13 @@ impl SqliteStore {
         &self.pool.path
     }
 
-    /// Runs `f` in a write transaction on the blocking pool.
+    /// Runs `f` in a write transaction on the writer thread (`db::Pool::write`).
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let pool = Arc::clone(&self.pool);
-        tokio::task::spawn_blocking(move || pool.write(f))
-            .await
-            .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
+        self.pool.write(f).await
     }
 
     /// Runs `f` in a read transaction on the blocking pool.
