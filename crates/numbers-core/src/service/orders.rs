@@ -112,8 +112,9 @@ impl Service {
 
     /// Fulfils a just-stored order on its own task, without waiting for the order worker, which
     /// handles one order at a time and claims each (a transaction of its own) before fulfilling
-    /// it: concurrent submissions are then fulfilled concurrently, and an order is
-    /// RECEIVED → COMPLETE in one transaction after the one that stored it. The order is durable
+    /// it: concurrent submissions are then fulfilled concurrently, and an order goes through
+    /// PROCESSING to its outcome in one transaction after the one that stored it (see
+    /// `Order::begin_processing`). The order is durable
     /// before this starts, so if the process dies first, the worker of this or any other process
     /// finds it RECEIVED and fulfils it. Fulfilling is safe to race with the worker: the
     /// transaction that finds the order final does nothing. When too many are in flight the
