@@ -1050,15 +1050,4 @@ mod tests {
         }
         assert!(g.next().is_none());
     }
-
-    /// `cargo test --release -p numbers-inventory -- --ignored --nocapture throughput`
-    #[test]
-    #[ignore = "timing; run in release"]
-    fn throughput() {
-        let start = std::time::Instant::now();
-        let count = 5_000_000;
-        let checksum = generate(count, 1).fold(0usize, |acc, n| acc ^ n.e164.as_str().len());
-        let rate = count as f64 / start.elapsed().as_secs_f64();
-        println!("{rate:.0} numbers/s (checksum {checksum})");
-    }
 }
