@@ -114,14 +114,14 @@ type JobResult = Result<Box<dyn Any + Send>>;
 /// hand-off per request when many arrive at once, which is what concurrent orders are.
 pub(crate) struct Pool {
     pub(crate) path: PathBuf,
-    jobs: Mutex<mpsc::Sender<WriteJob>>,
+    jobs: mpsc::Sender<WriteJob>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
 
 /// A panic while holding a connection leaves it usable (an open transaction rolls back when its
 /// guard is dropped during unwinding), so a poisoned lock is simply taken over.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -154,7 +154,7 @@ impl Pool {
             .map_err(|e| Error::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Pool {
             path,
-            jobs: Mutex::new(jobs),
+            jobs,
             readers,
             next_reader: AtomicUsize::new(0),
         })
@@ -172,7 +172,7 @@ impl Pool {
             work: Box::new(move |conn| f(conn).map(|out| Box::new(out) as Box<dyn Any + Send>)),
             reply,
         };
-        let sent = lock(&self.jobs).send(job);
+        let sent = self.jobs.send(job);
         async move {
             sent.map_err(|_| Error::Unavailable("the SQLite writer has stopped".into()))?;
             let out = answer

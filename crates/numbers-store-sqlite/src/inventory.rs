@@ -233,7 +233,7 @@ mod tests {
     use numbers_core::search::SearchQuery;
     use numbers_store_sql::{Placeholder, SqlParams, available_where};
 
-    use crate::db::values;
+    use crate::db::{DbResult, values};
 
     /// The plan of a search page, under the statistics a sampled ANALYZE leaves after a bulk
     /// load where one country holds most numbers: the sample saw one country in the first 2,000
@@ -249,7 +249,7 @@ mod tests {
                  ('numbers', 'numbers_offered_classification', '1000000 1334 1 1'); \
                  ANALYZE sqlite_schema;",
             )
-            .map_err(|e| numbers_core::error::Error::internal(e.to_string()))
+            .db()
         })
         .await
         .unwrap();
