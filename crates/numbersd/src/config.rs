@@ -228,7 +228,8 @@ impl Config {
             .as_ref()
             .and_then(|p| p.url.clone())
             .map(|url| {
-                numbers_core::number::assignment::parse_callback_url(&url, "provisioning.url")
+                numbers_core::webhook::WebhookUrl::parse(&url, "provisioning.url")
+                    .map(|url| url.as_str().to_string())
                     .map_err(|e| anyhow::anyhow!("{e}"))
             })
             .transpose()?;

@@ -7,14 +7,18 @@
 //! Anything else — another status, a body that is not that JSON, a timeout, no connection — fails
 //! the change with `PARTNER_SERVICE_UNAVAILABLE`, so a client never waits on a hook that is down.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use numbers_core::provisioning::{
     HOOK_UNAVAILABLE, Provisioner, ProvisioningOutcome, ProvisioningTask,
 };
+use numbers_core::webhook::{AddressPolicy, SystemLookup};
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::webhook_http::outbound_client;
 
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
 
@@ -33,8 +37,21 @@ struct HookAnswer {
 }
 
 impl HttpProvisioner {
+    /// The hook is the operator's own configuration, so its address is trusted — it usually
+    /// lives on the operator's private network, and whoever writes the configuration could as
+    /// well allow private webhook targets. It still gets the outbound client's other rules: no
+    /// redirects (a redirect would carry the task elsewhere) and no proxy from the environment.
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder().timeout(timeout).build()?;
+        let trusted = AddressPolicy {
+            allow_private: true,
+            self_addresses: Vec::new(),
+        };
+        let client = outbound_client(
+            concat!("numbersd-provisioning/", env!("CARGO_PKG_VERSION")),
+            trusted,
+            Arc::new(SystemLookup),
+            Some(timeout),
+        )?;
         Ok(HttpProvisioner {
             url: url.to_string(),
             client,

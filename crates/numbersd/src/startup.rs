@@ -87,7 +87,8 @@ pub async fn launch(
         .webhooks()
         .note_listen_address(listener.local_addr().context("listener address")?);
     let transport = Arc::new(ReqwestTransport::new(
-        service.config().webhooks.allow_private,
+        service.webhook_policy(),
+        service.webhooks().name_lookup(),
     )?);
     let order_worker = tokio::spawn(run_order_worker(service.clone(), workers, stop_rx.clone()));
     let provisioning_worker = tokio::spawn(run_provisioning_worker(

@@ -68,7 +68,7 @@ fn from_document(doc: &Element, state: &ApiState) -> Result<Parsed, Error> {
     let raw_url = callback
         .text_of("URL")
         .ok_or_else(|| Error::invalid("URL", "is required"))?;
-    let url = WebhookUrl::parse(raw_url, "URL")?;
+    let url = state.service.outbound_url(raw_url, "URL")?;
     // The Python SDK's legacy <User> is accepted and ignored like any unknown element.
     let credentials = callback
         .child("CallbackCredentials")

@@ -395,10 +395,7 @@ pub async fn create(
     };
     let callback_url = obj.opt_str("callback_url").and_then(|u| {
         obj.errors
-            .take(numbers_core::number::assignment::parse_callback_url(
-                u,
-                "callback_url",
-            ))
+            .take(state.service.callback_url(u, "callback_url"))
     });
     let sms_configuration = object_field(&mut obj, "sms_configuration");
     let voice_configuration = object_field(&mut obj, "voice_configuration");

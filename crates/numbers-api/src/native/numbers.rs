@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrors, Result};
 use numbers_core::number::E164;
-use numbers_core::number::assignment::{AssignmentPatch, parse_callback_url, parse_display_name};
+use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
 use numbers_core::service::ReleaseMode;
 use numbers_core::store::NumberFilter;
@@ -194,7 +194,7 @@ fn optional_object(obj: &mut JsonObject<'_>, field: &str) -> Option<Option<Value
 fn optional_text(
     obj: &mut JsonObject<'_>,
     field: &str,
-    parse: fn(&str, &str) -> Result<String>,
+    parse: impl Fn(&str, &str) -> Result<String>,
 ) -> Option<Option<String>> {
     match obj.field(field) {
         Field::Absent => None,
@@ -249,7 +249,9 @@ pub async fn update(
         label,
         metadata,
         display_name: optional_text(&mut obj, "display_name", parse_display_name),
-        callback_url: optional_text(&mut obj, "callback_url", parse_callback_url),
+        callback_url: optional_text(&mut obj, "callback_url", |url, field| {
+            state.service.callback_url(url, field)
+        }),
         sms_configuration: optional_object(&mut obj, "sms_configuration"),
         voice_configuration: optional_object(&mut obj, "voice_configuration"),
         site_id: None,

@@ -194,9 +194,9 @@ fn webhook_id(raw: &str) -> Result<SubscriptionId> {
     raw.parse().map_err(|_| Error::not_found("webhook", raw))
 }
 
-fn parse_url(obj: &mut JsonObject<'_>) -> Option<WebhookUrl> {
+fn parse_url(obj: &mut JsonObject<'_>, state: &ApiState) -> Option<WebhookUrl> {
     let raw = obj.opt_str("url")?;
-    obj.errors.take(WebhookUrl::parse(raw, "url"))
+    obj.errors.take(state.service.outbound_url(raw, "url"))
 }
 
 fn parse_events(obj: &mut JsonObject<'_>) -> Option<EventTypes> {
@@ -232,7 +232,7 @@ pub async fn create(
     if matches!(obj.field("url"), Field::Absent | Field::Null) {
         obj.errors.push("url", "is required");
     }
-    let url = parse_url(&mut obj);
+    let url = parse_url(&mut obj, &state);
     let events = parse_events(&mut obj).unwrap_or(EventTypes::All);
     let active = obj.opt_bool("active").unwrap_or(true);
     let format = obj.opt_str("format").unwrap_or(NATIVE).to_string();
@@ -317,7 +317,7 @@ pub async fn update(
     let mut obj = JsonObject::new(&body, "")?;
     obj.reject_unknown(&["url", "events", "active", "format_config"]);
     let patch = SubscriptionPatch {
-        url: parse_url(&mut obj),
+        url: parse_url(&mut obj, &state),
         events: parse_events(&mut obj),
         active: obj.opt_bool("active"),
         format_config: format_config(&obj),

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use numbers_core::error::{Error, FieldErrors};
-use numbers_core::number::assignment::{AssignmentPatch, parse_callback_url, parse_display_name};
+use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, SearchQuery};
 use numbers_core::service::ReleaseMode;
 use numbers_core::store::NumberFilter;
@@ -144,7 +144,7 @@ pub async fn get(
 fn patch_text(
     obj: &mut JsonObject<'_>,
     field: &str,
-    parse: fn(&str, &str) -> numbers_core::Result<String>,
+    parse: impl Fn(&str, &str) -> numbers_core::Result<String>,
 ) -> Option<Option<String>> {
     match obj.field(field) {
         Field::Absent => None,
@@ -168,7 +168,9 @@ pub async fn update(
     let mut obj = JsonObject::new(&body, "")?;
     let patch = AssignmentPatch {
         display_name: patch_text(&mut obj, "displayName", parse_display_name),
-        callback_url: patch_text(&mut obj, "callbackUrl", parse_callback_url),
+        callback_url: patch_text(&mut obj, "callbackUrl", |url, field| {
+            state.service.callback_url(url, field)
+        }),
         ..Default::default()
     };
     let requests: Vec<_> = [

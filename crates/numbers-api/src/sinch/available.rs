@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use numbers_core::error::{Error, FieldErrors};
-use numbers_core::number::assignment::parse_callback_url;
 use numbers_core::number::{AssignmentData, Capabilities, Number, NumberType};
 use numbers_core::order::OrderRequest;
 use numbers_core::search::{CapabilityMatch, SearchQuery};
@@ -149,11 +148,11 @@ async fn needs_documents(state: &ApiState, n: &Number) -> SinchResult<bool> {
 }
 
 /// The callbackUrl of a rent body: absent, null or "" → none.
-fn callback_url(obj: &mut JsonObject<'_>) -> Option<String> {
+fn callback_url(obj: &mut JsonObject<'_>, state: &ApiState) -> Option<String> {
     match obj.field("callbackUrl") {
-        Field::Present(Value::String(s)) if !s.is_empty() => {
-            obj.errors.take(parse_callback_url(s, "callbackUrl"))
-        }
+        Field::Present(Value::String(s)) if !s.is_empty() => obj
+            .errors
+            .take(state.service.callback_url(s, "callbackUrl")),
         Field::Present(Value::String(_)) | Field::Absent | Field::Null => None,
         Field::Present(_) => {
             obj.errors.push("callbackUrl", "must be a string");
@@ -183,7 +182,7 @@ pub async fn rent(
     .flatten()
     .collect();
     let template = AssignmentData {
-        callback_url: callback_url(&mut obj),
+        callback_url: callback_url(&mut obj, &state),
         ..Default::default()
     };
     obj.finish()?;
@@ -249,7 +248,7 @@ pub async fn rent_any(
     .flatten()
     .collect();
     let template = AssignmentData {
-        callback_url: callback_url(&mut obj),
+        callback_url: callback_url(&mut obj, &state),
         ..Default::default()
     };
     let query = obj.errors.take(

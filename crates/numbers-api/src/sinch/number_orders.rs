@@ -14,7 +14,6 @@ use numbers_core::error::{Error, FieldErrors};
 use numbers_core::ids::NumberOrderId;
 use numbers_core::kyc::NumberRequirements;
 use numbers_core::number::Capability;
-use numbers_core::number::assignment::parse_callback_url;
 use numbers_core::number_order::NumberOrder;
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
 use numbers_core::service::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
@@ -370,9 +369,9 @@ pub async fn create(
         }
     };
     let callback_url = match obj.field("callbackUrl") {
-        Field::Present(Value::String(s)) if !s.is_empty() => {
-            obj.errors.take(parse_callback_url(s, "callbackUrl"))
-        }
+        Field::Present(Value::String(s)) if !s.is_empty() => obj
+            .errors
+            .take(state.service.callback_url(s, "callbackUrl")),
         Field::Present(Value::String(_)) | Field::Absent | Field::Null => None,
         Field::Present(_) => {
             obj.errors.push("callbackUrl", "must be a string");

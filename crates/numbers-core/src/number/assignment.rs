@@ -14,7 +14,7 @@ pub const METADATA_MAX_PAIRS: usize = 11;
 pub const METADATA_KEY_MAX_CHARS: usize = 100;
 pub const METADATA_VALUE_MAX_CHARS: usize = 256;
 pub const DISPLAY_NAME_MAX_CHARS: usize = 100;
-pub const CALLBACK_URL_MAX_CHARS: usize = 2048;
+pub const CALLBACK_URL_MAX_CHARS: usize = crate::webhook::URL_MAX_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -112,26 +112,10 @@ pub fn parse_display_name(s: &str, field: &str) -> Result<String, Error> {
     Ok(s.to_string())
 }
 
-/// http(s) URL with a host; the webhook engine does its own reachability policy.
+/// An absolute http(s) URL the server may call (`WebhookUrl::parse`: WHATWG rules, no
+/// credentials), as written. Where it may point is the service's outbound-URL policy.
 pub fn parse_callback_url(s: &str, field: &str) -> Result<String, Error> {
-    let s = s.trim();
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    match rest {
-        Some(rest)
-            if !rest.is_empty()
-                && !rest.starts_with('/')
-                && s.len() <= CALLBACK_URL_MAX_CHARS
-                && !s.contains(char::is_whitespace) =>
-        {
-            Ok(s.to_string())
-        }
-        _ => Err(Error::invalid(
-            field,
-            "must be an absolute http:// or https:// URL",
-        )),
-    }
+    crate::webhook::WebhookUrl::parse(s, field).map(|url| url.as_str().to_string())
 }
 
 /// Everything an owner may set on a number. Configuration objects are kept as JSON documents

@@ -140,6 +140,7 @@ impl Service {
         request: NumberOrderRequest,
     ) -> Result<NumberOrder> {
         let region = crate::kyc::parse_region_code(&request.region_code, "region_code")?;
+        self.check_callback_url(request.callback_url.as_deref())?;
         let requirements = self
             .number_requirements(&region, request.number_type)
             .await?;

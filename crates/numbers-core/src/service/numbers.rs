@@ -48,6 +48,7 @@ impl Service {
         e164: &E164,
         patch: &AssignmentPatch,
     ) -> Result<Number> {
+        self.check_callback_url(patch.callback_url.as_ref().and_then(Option::as_deref))?;
         if patch.is_empty() {
             return self.owned_number(account, e164).await;
         }

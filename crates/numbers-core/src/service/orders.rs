@@ -81,6 +81,7 @@ impl Service {
         submission: OrderSubmission,
     ) -> Result<(Order, bool)> {
         submission.request.validate()?;
+        self.check_callback_url(submission.template.callback_url.as_deref())?;
         if let Some(key) = &submission.idempotency_key
             && (key.is_empty() || key.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS)
         {

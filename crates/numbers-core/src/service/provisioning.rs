@@ -23,6 +23,7 @@ impl Service {
         patch: &AssignmentPatch,
         requests: &[ProvisioningRequest],
     ) -> Result<(Number, Vec<ProvisioningTask>)> {
+        self.check_callback_url(patch.callback_url.as_ref().and_then(Option::as_deref))?;
         if requests.is_empty() {
             let number = self.update_number(account, e164, patch).await?;
             return Ok((number, Vec::new()));

@@ -10,6 +10,7 @@
 //! share one engine with no per-dialect delivery code.
 
 mod delivery;
+mod outbound;
 mod policy;
 mod registry;
 mod service;
@@ -22,7 +23,11 @@ pub use delivery::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryClaim, DeliveryFilter, DeliveryLog,
     DeliveryStatus, Rendered,
 };
-pub use policy::{AddressPolicy, RetryPolicy, WebhookSettings, WebhookUrl, is_private_or_local};
+pub use outbound::{
+    AddressPolicy, NameLookup, NonPublic, StaticLookup, SystemLookup, URL_MAX_CHARS, WebhookUrl,
+    non_public,
+};
+pub use policy::{RetryPolicy, WebhookSettings};
 pub use registry::{Registry, RenderTarget, Renderer, ResolvedTarget, TargetResolver};
 pub use service::{MAX_REPLAY_EVENTS, ReplayOutcome, WebhookRuntime};
 pub use store::WebhookStore;

@@ -16,7 +16,7 @@ use crate::ids::SubscriptionId;
 use crate::service::Service;
 
 use super::delivery::Rendered;
-use super::policy::WebhookUrl;
+use super::outbound::WebhookUrl;
 use super::worker::BasicCredentials;
 
 /// Where a rendered event is going.

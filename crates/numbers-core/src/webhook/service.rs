@@ -3,7 +3,7 @@
 //! worker repeats — fan out new events, claim due deliveries, attempt one.
 
 use std::net::SocketAddr;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use chrono::Duration;
@@ -22,7 +22,7 @@ use super::delivery::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryClaim, DeliveryFilter, DeliveryLog,
     DeliveryStatus, Rendered,
 };
-use super::policy::{AddressPolicy, WebhookUrl};
+use super::outbound::{AddressPolicy, NameLookup, SystemLookup, WebhookUrl};
 use super::registry::{Registry, RenderTarget};
 use super::subscription::{NewSubscription, Subscription, SubscriptionPatch};
 use super::worker::{Outcome, OutgoingRequest, Transport};
@@ -33,11 +33,27 @@ const REPLAY_PAGE: u32 = 1000;
 const MAX_SUBSCRIPTIONS_PAGE: u32 = 200;
 
 /// The process-wide webhook state the service carries: the registered formats and resolvers,
-/// and this server's own listen addresses (webhooks must never point back at it).
-#[derive(Debug, Default)]
+/// this server's own listen addresses (webhooks must never point back at it), and how the names
+/// in outbound URLs are resolved.
 pub struct WebhookRuntime {
     registry: Registry,
     self_addresses: RwLock<Vec<SocketAddr>>,
+    name_lookup: RwLock<Arc<dyn NameLookup>>,
+}
+
+impl Default for WebhookRuntime {
+    fn default() -> Self {
+        WebhookRuntime::new(Registry::default())
+    }
+}
+
+impl std::fmt::Debug for WebhookRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookRuntime")
+            .field("registry", &self.registry)
+            .field("self_addresses", &self.self_addresses())
+            .finish_non_exhaustive()
+    }
 }
 
 impl WebhookRuntime {
@@ -45,6 +61,7 @@ impl WebhookRuntime {
         WebhookRuntime {
             registry,
             self_addresses: RwLock::new(Vec::new()),
+            name_lookup: RwLock::new(Arc::new(SystemLookup)),
         }
     }
 
@@ -68,6 +85,24 @@ impl WebhookRuntime {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Replaces the system resolver for outbound URLs (tests resolve names they control). Takes
+    /// effect for transports built afterwards (at launch).
+    pub fn set_name_lookup(&self, lookup: Arc<dyn NameLookup>) {
+        *self
+            .name_lookup
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = lookup;
+    }
+
+    pub fn name_lookup(&self) -> Arc<dyn NameLookup> {
+        Arc::clone(
+            &self
+                .name_lookup
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -98,6 +133,30 @@ impl Service {
         AddressPolicy {
             allow_private: self.config().webhooks.allow_private,
             self_addresses: self.webhooks().self_addresses(),
+        }
+    }
+
+    /// Parses a URL this server is asked to call later (a webhook, a subscription, a callback
+    /// URL) and checks it against the outbound-URL policy; errors name `field`. Every door runs
+    /// the URLs it stores through here, so all of them refuse the same spellings.
+    pub fn outbound_url(&self, raw: &str, field: &str) -> Result<WebhookUrl> {
+        let url = WebhookUrl::parse(raw, field)?;
+        self.webhook_policy().check_url(&url, field)?;
+        Ok(url)
+    }
+
+    /// `outbound_url` for the per-number and per-order callback URLs, kept as written.
+    pub fn callback_url(&self, raw: &str, field: &str) -> Result<String> {
+        self.outbound_url(raw, field)
+            .map(|url| url.as_str().to_string())
+    }
+
+    /// The same check for a callback URL on its way into the store (assignments, orders, number
+    /// orders), whichever door it came through; `None` passes.
+    pub(crate) fn check_callback_url(&self, url: Option<&str>) -> Result<()> {
+        match url {
+            Some(raw) => self.outbound_url(raw, "callback_url").map(|_| ()),
+            None => Ok(()),
         }
     }
 

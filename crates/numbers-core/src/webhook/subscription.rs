@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::ids::{AccountId, SubscriptionId};
 
-use super::policy::WebhookUrl;
+use super::outbound::WebhookUrl;
 
 pub const DEFAULT_ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 pub const MAX_ROTATION_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;

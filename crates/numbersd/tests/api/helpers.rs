@@ -332,3 +332,27 @@ pub async fn assert_problem(res: Response, status: StatusCode, field: Option<&st
     }
     body
 }
+
+/// Runs each scenario as two tests: on SQLite, and on PostgreSQL when
+/// `NUMBERSD_TEST_POSTGRES_URL` names a server (the scenario returns at once otherwise).
+macro_rules! on_both_databases {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(crate::helpers::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(crate::helpers::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use on_both_databases;

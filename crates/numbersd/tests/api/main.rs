@@ -12,6 +12,7 @@ mod lifecycle;
 mod messagemedia;
 mod number_orders;
 mod orders;
+mod outbound_urls;
 mod receiver;
 mod reservations;
 mod sdk_install;

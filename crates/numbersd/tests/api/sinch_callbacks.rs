@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha1::Sha1;
 
-use crate::helpers::{Backend, INVENTORY_CSV, Tenant, TestApp, spawn_app_on};
+use crate::helpers::{Backend, INVENTORY_CSV, Tenant, TestApp, on_both_databases, spawn_app_on};
 use crate::receiver::{Received, Receiver};
 use crate::sinch::{assert_snapshot, project_path};
 
@@ -22,27 +22,6 @@ const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "callback-secret-0123456789-abcdefghij";
 /// The built-in AU MOBILE requirement's proof-of-identity attachment.
 const AU_IDENTITY: &str = "9a3c6f0e-2b1d-4c5e-8f70-1a2b3c4d5e01";
-
-macro_rules! on_both_databases {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(crate::helpers::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(crate::helpers::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both_databases!(
     number_order_flow_with_signed_callbacks,

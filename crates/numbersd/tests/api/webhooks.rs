@@ -21,34 +21,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     AppOptions, Backend, Creds, INVENTORY_CSV, Tenant, TestApp, assert_problem, fresh_database,
-    spawn_app_with,
+    on_both_databases, spawn_app_with,
 };
 use crate::receiver::{Received, Receiver};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Runs a scenario as two tests: on SQLite, and on PostgreSQL when
-/// `NUMBERSD_TEST_POSTGRES_URL` names a server (the scenario returns at once otherwise).
-macro_rules! on_both_databases {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(crate::helpers::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(crate::helpers::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both_databases!(
     signed_payloads_and_rotation,
