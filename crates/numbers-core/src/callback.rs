@@ -1,6 +1,7 @@
 //! Per-account callback settings: the HMAC secret that signs the callbacks posted about an
-//! account's numbers (Sinch's project-wide `hmacSecret`). The secret must be kept in clear text —
-//! it is a signing key, not a password — so it is only ever shown to its own account.
+//! account's numbers (Sinch's project-wide `hmacSecret`). The server needs the secret itself —
+//! it is a signing key, not a password — so it is stored sealed (`sealing`), not hashed, and
+//! only ever shown to its own account.
 
 use serde::{Deserialize, Serialize};
 

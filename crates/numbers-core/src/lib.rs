@@ -19,6 +19,7 @@ pub mod order;
 pub mod page;
 pub mod provisioning;
 pub mod reservation;
+pub mod sealing;
 pub mod search;
 pub mod service;
 pub mod signature;

@@ -438,6 +438,48 @@ pub trait CallbackSecretStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Where a re-seal pass is: which stored secret field, and the last row key done in it. Opaque
+/// to everyone but the store that handed it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealCursor {
+    pub field: u32,
+    pub after: String,
+}
+
+/// What one page of a re-seal pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealPage {
+    /// Stored secrets looked at.
+    pub examined: u64,
+    /// Written before sealing existed (in clear), now sealed.
+    pub sealed: u64,
+    /// Sealed with another (previous) key, now sealed with the current one.
+    pub resealed: u64,
+    /// Where the next page starts; `None` when the pass is complete.
+    pub next: Option<ResealCursor>,
+}
+
+/// Secrets at rest (see `sealing`): a store seals every secret field it writes with its
+/// `SecretBox` and opens it when reading, so callers only ever see plaintext. These calls bring
+/// what was stored earlier — in clear, or under a previous key — under the current key, and
+/// remember which key a complete pass left everything under (so a start-up pass runs once).
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The id of the key this store seals with (`None`: no server secret, nothing is sealed).
+    fn sealing_key_id(&self) -> Option<String>;
+    /// Seals with the current key every stored secret not yet sealed with it, among the next
+    /// `limit` rows from `from` (the beginning when `None`), in one transaction. A value that
+    /// changed between reading and writing is left as the writer made it (sealed).
+    async fn reseal_secrets(&self, from: Option<&ResealCursor>, limit: u32) -> Result<ResealPage>;
+    /// The key the last complete pass left every stored secret sealed with.
+    async fn secrets_sealed_with(&self) -> Result<Option<String>>;
+    async fn set_secrets_sealed_with(&self, key_id: &str, now: Timestamp) -> Result<()>;
+    /// After a pass that replaced values: drops the replaced copies the database keeps in its own
+    /// files where it can (SQLite rewrites the file and empties its WAL; PostgreSQL keeps old row
+    /// versions until their space is reused — docs/SECURITY.md says how to drop them).
+    async fn compact_after_reseal(&self) -> Result<()>;
+}
+
 /// The provisioning queue (see `provisioning`).
 #[async_trait]
 pub trait ProvisioningStore: Send + Sync {
@@ -521,6 +563,7 @@ pub trait Store:
     + OrderNoteStore
     + TokenStore
     + CallbackSecretStore
+    + SecretStore
     + ProvisioningStore
     + CatalogStore
     + WebhookStore
@@ -542,6 +585,7 @@ impl<T> Store for T where
         + OrderNoteStore
         + TokenStore
         + CallbackSecretStore
+        + SecretStore
         + ProvisioningStore
         + CatalogStore
         + WebhookStore

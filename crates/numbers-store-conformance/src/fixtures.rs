@@ -6,15 +6,24 @@
 //! or are otherwise harmless test values.
 
 use chrono::{Duration, TimeZone, Utc};
-use numbers_core::account::{Account, AccountStatus, ApiKey, IssuedKey, KeyOwner};
+use numbers_core::account::{Account, AccountStatus, ApiKey, IssuedKey, KeyOwner, ServerSecret};
 use numbers_core::clock::Timestamp;
 use numbers_core::ids::AccountId;
 use numbers_core::number::classification::classify;
+use numbers_core::sealing::SecretBox;
 use std::collections::BTreeMap;
 
 use numbers_core::number::{
     AssignmentData, Capabilities, Capability, E164, Label, Location, Metadata, NewNumber, Price,
 };
+
+/// The sealing keys every store under test runs with (a fixed server secret, so a failure is
+/// reproducible).
+pub fn secret_box() -> SecretBox {
+    let secret = ServerSecret::parse("conformance-server-secret-0123456789abcdef", "secret_key")
+        .expect("a valid server secret");
+    numbers_core::sealing::secret_box(Some(&secret), &[])
+}
 
 /// 2026-01-01T00:00:00Z: every case measures its time from here, so runs are reproducible and
 /// every value is already whole milliseconds (what the stores keep).

@@ -80,6 +80,7 @@ suite!(
     order_notes,
     access_tokens,
     callback_secrets,
+    secrets_at_rest,
     provisioning_queue,
     catalog_regions_and_counts,
     webhook_subscriptions,

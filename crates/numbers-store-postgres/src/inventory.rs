@@ -416,6 +416,7 @@ impl PostgresStore {
             let store = PostgresStore {
                 pool: self.pool.clone(),
                 digits: Arc::clone(&self.digits),
+                secrets: self.secrets.clone(),
             };
             tokio::spawn(async move {
                 let built = store.load_digit_index().await;

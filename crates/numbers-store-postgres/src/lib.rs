@@ -18,6 +18,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod rows;
+mod secrets;
 mod sites;
 mod tokens;
 mod webhooks;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use numbers_core::error::{Error, Result};
+use numbers_core::sealing::SecretBox;
 use numbers_core::store::{BulkLoadStore, HealthStore};
 use numbers_store_sql::{SEARCH_INDEXES, SqlValue, inventory_is_empty_sql};
 use tokio_postgres::NoTls;
@@ -44,6 +46,9 @@ pub struct PostgresStore {
     pool: Pool,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
+    /// Seals the secret columns (`numbers_store_sql::sealed_fields`); without a key, writing a
+    /// secret fails.
+    secrets: SecretBox,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -75,6 +80,7 @@ impl PostgresStore {
         let store = PostgresStore {
             pool,
             digits: Arc::default(),
+            secrets: SecretBox::default(),
         };
         {
             let mut client = store.client().await?;
@@ -83,6 +89,13 @@ impl PostgresStore {
             ensure_search_indexes(&client).await?;
         }
         Ok(store)
+    }
+
+    /// The same store sealing and opening secrets with `secrets` (derived from the server
+    /// secret; see `numbers_core::sealing`).
+    pub fn with_secrets(mut self, secrets: SecretBox) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// The on-disk size of the database (for operators' dashboards and the import benchmark).

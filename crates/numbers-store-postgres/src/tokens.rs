@@ -9,6 +9,7 @@ use numbers_core::error::{Error, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::store::{CallbackSecretStore, TokenStore};
 use numbers_core::token::StoredToken;
+use numbers_store_sql::sealed_fields::{open_callback_secret, seal_callback_secret};
 
 use crate::rows::get;
 use crate::{PostgresStore, db_err};
@@ -97,8 +98,7 @@ impl CallbackSecretStore for PostgresStore {
             .map_err(db_err)?;
         row.map(|r| {
             let s: String = get(&r, 0)?;
-            HmacSecret::parse(&s, "hmac_secret")
-                .map_err(|_| Error::internal("stored callback secret is malformed"))
+            open_callback_secret(&self.secrets, &s)
         })
         .transpose()
     }
@@ -109,13 +109,14 @@ impl CallbackSecretStore for PostgresStore {
         secret: &HmacSecret,
         now: Timestamp,
     ) -> Result<()> {
+        let sealed = seal_callback_secret(&self.secrets, secret)?;
         let client = self.client().await?;
         client
             .execute(
                 "INSERT INTO callback_secrets (account_id, hmac_secret, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT ON CONSTRAINT callback_secrets_pkey \
                  DO UPDATE SET hmac_secret = excluded.hmac_secret, updated_at = excluded.updated_at",
-                &[&account.to_string(), &secret.as_str(), &to_millis(now)],
+                &[&account.to_string(), &sealed, &to_millis(now)],
             )
             .await
             .map_err(db_err)?;

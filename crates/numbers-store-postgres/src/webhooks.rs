@@ -9,6 +9,7 @@ use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::Result;
 use numbers_core::event::Event;
 use numbers_core::ids::{AccountId, DeliveryId, EventId, SubscriptionId};
+use numbers_core::sealing::SecretBox;
 use numbers_core::webhook::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryClaim, DeliveryFilter, DeliveryLog,
     Subscription, WebhookStore,
@@ -24,7 +25,7 @@ use crate::events::event_from_row;
 use crate::rows::get;
 use crate::{Bind, PostgresStore, db_err, refs};
 
-fn subscription_from_row(row: &Row) -> Result<Subscription> {
+fn subscription_from_row(row: &Row, secrets: &SecretBox) -> Result<Subscription> {
     SubscriptionRow {
         id: get(row, 0)?,
         account_id: get(row, 1)?,
@@ -41,10 +42,10 @@ fn subscription_from_row(row: &Row) -> Result<Subscription> {
         updated_at: get(row, 12)?,
         version: get(row, 13)?,
     }
-    .into_subscription()
+    .into_subscription(secrets)
 }
 
-fn delivery_from_row(row: &Row) -> Result<Delivery> {
+fn delivery_from_row(row: &Row, secrets: &SecretBox) -> Result<Delivery> {
     DeliveryRow {
         id: get(row, 0)?,
         dedupe_key: get(row, 1)?,
@@ -71,11 +72,13 @@ fn delivery_from_row(row: &Row) -> Result<Delivery> {
         updated_at: get(row, 22)?,
         completed_at: get(row, 23)?,
     }
-    .into_delivery()
+    .into_delivery(secrets)
 }
 
-fn subscriptions(rows: &[Row]) -> Result<Vec<Subscription>> {
-    rows.iter().map(subscription_from_row).collect()
+fn subscriptions(rows: &[Row], secrets: &SecretBox) -> Result<Vec<Subscription>> {
+    rows.iter()
+        .map(|row| subscription_from_row(row, secrets))
+        .collect()
 }
 
 /// Column-wise arrays of delivery rows, for one `INSERT … SELECT FROM UNNEST(…)`.
@@ -178,7 +181,7 @@ const INSERT_DELIVERIES: &str = "INSERT INTO webhook_deliveries (\
 #[async_trait]
 impl WebhookStore for PostgresStore {
     async fn create_subscription(&self, s: &Subscription) -> Result<()> {
-        let r = SubscriptionRow::from_subscription(s)?;
+        let r = SubscriptionRow::from_subscription(s, &self.secrets)?;
         let client = self.client().await?;
         client
             .execute(
@@ -223,7 +226,7 @@ impl WebhookStore for PostgresStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(subscriptions(&rows)?.into_iter().next())
+        Ok(subscriptions(&rows, &self.secrets)?.into_iter().next())
     }
 
     async fn list_subscriptions(
@@ -247,11 +250,11 @@ impl WebhookStore for PostgresStore {
             )
             .await
             .map_err(db_err)?;
-        subscriptions(&rows)
+        subscriptions(&rows, &self.secrets)
     }
 
     async fn update_subscription(&self, s: &Subscription) -> Result<bool> {
-        let r = SubscriptionRow::from_subscription(s)?;
+        let r = SubscriptionRow::from_subscription(s, &self.secrets)?;
         let client = self.client().await?;
         let n = client
             .execute(
@@ -321,7 +324,7 @@ impl WebhookStore for PostgresStore {
             )
             .await
             .map_err(db_err)?;
-        subscriptions(&rows)
+        subscriptions(&rows, &self.secrets)
     }
 
     async fn fanout_cursor(&self) -> Result<i64> {
@@ -346,7 +349,7 @@ impl WebhookStore for PostgresStore {
     ) -> Result<Option<u64>> {
         let mut columns = DeliveryColumns::default();
         for d in deliveries {
-            columns.push(DeliveryRow::from_delivery(d)?);
+            columns.push(DeliveryRow::from_delivery(d, &self.secrets)?);
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
@@ -424,7 +427,7 @@ impl WebhookStore for PostgresStore {
             .map_err(db_err)?;
         let deliveries: Vec<Delivery> = locked
             .iter()
-            .map(delivery_from_row)
+            .map(|row| delivery_from_row(row, &self.secrets))
             .collect::<Result<_>>()?;
         let ids: Vec<String> = deliveries.iter().map(|d| d.id.to_string()).collect();
         tx.execute(
@@ -446,6 +449,7 @@ impl WebhookStore for PostgresStore {
             )
             .await
             .map_err(db_err)?,
+            &self.secrets,
         )?;
         tx.commit().await.map_err(db_err)?;
         Ok(deliveries
@@ -548,8 +552,10 @@ impl WebhookStore for PostgresStore {
             .query(sql.as_str(), &refs(&params))
             .await
             .map_err(db_err)?;
-        let deliveries: Vec<Delivery> =
-            rows.iter().map(delivery_from_row).collect::<Result<_>>()?;
+        let deliveries: Vec<Delivery> = rows
+            .iter()
+            .map(|row| delivery_from_row(row, &self.secrets))
+            .collect::<Result<_>>()?;
         let ids: Vec<String> = deliveries.iter().map(|d| d.id.to_string()).collect();
         let attempt_rows = client
             .query(

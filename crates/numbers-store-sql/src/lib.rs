@@ -11,6 +11,7 @@ mod bulk_load;
 pub mod digit_index;
 mod number_row;
 mod provisioning_row;
+pub mod sealed_fields;
 mod search_sql;
 mod webhook_rows;
 

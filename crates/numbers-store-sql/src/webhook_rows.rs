@@ -1,12 +1,19 @@
 //! Rows of the webhook tables as plain values, and their mapping to the domain's `Subscription`
 //! and `Delivery` and back, so both stores read and write them the same way (they only differ in
-//! how they bind and fetch the values).
+//! how they bind and fetch the values). The secret columns (`sealed_fields`) are sealed on the way
+//! into a row and opened on the way out: a row never holds a secret in clear.
 
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::EventKind;
+use numbers_core::sealing::SecretBox;
 use numbers_core::webhook::{
     Delivery, DeliveryStatus, EventTypes, Rendered, Subscription, WebhookUrl,
+};
+
+use crate::sealed_fields::{
+    DELIVERY_FORMAT_CONFIG, DELIVERY_SIGNING_SECRET, SUBSCRIPTION_FORMAT_CONFIG,
+    SUBSCRIPTION_PREVIOUS_SECRET, SUBSCRIPTION_SECRET,
 };
 
 pub const SUBSCRIPTION_COLUMNS: &str = "id, account_id, url, format, format_config, event_types, active, secret, \
@@ -50,17 +57,23 @@ pub struct SubscriptionRow {
 }
 
 impl SubscriptionRow {
-    pub fn from_subscription(s: &Subscription) -> Result<Self> {
+    pub fn from_subscription(s: &Subscription, secrets: &SecretBox) -> Result<Self> {
         Ok(SubscriptionRow {
             id: s.id.to_string(),
             account_id: s.account.to_string(),
             url: s.url.as_str().to_string(),
             format: s.format.clone(),
-            format_config: to_json(&s.format_config)?,
+            format_config: secrets.seal(
+                &to_json(&s.format_config)?,
+                SUBSCRIPTION_FORMAT_CONFIG.purpose,
+            )?,
             event_types: to_json(&s.events.names())?,
             active: s.active,
-            secret: s.secret.clone(),
-            previous_secret: s.previous_secret.clone(),
+            secret: secrets.seal(&s.secret, SUBSCRIPTION_SECRET.purpose)?,
+            previous_secret: secrets.seal_opt(
+                s.previous_secret.as_deref(),
+                SUBSCRIPTION_PREVIOUS_SECRET.purpose,
+            )?,
             previous_secret_expires_at: s.previous_secret_expires_at.map(to_millis),
             disabled_reason: s.disabled_reason.clone(),
             created_at: to_millis(s.created_at),
@@ -69,7 +82,7 @@ impl SubscriptionRow {
         })
     }
 
-    pub fn into_subscription(self) -> Result<Subscription> {
+    pub fn into_subscription(self, secrets: &SecretBox) -> Result<Subscription> {
         let names: Vec<String> = serde_json::from_str(&self.event_types)
             .map_err(|e| Error::internal(format!("stored event types: {e}")))?;
         Ok(Subscription {
@@ -78,12 +91,18 @@ impl SubscriptionRow {
             url: WebhookUrl::parse(&self.url, "url")
                 .map_err(|e| Error::internal(format!("stored webhook url: {e}")))?,
             format: self.format,
-            format_config: json("format_config", &self.format_config)?,
+            format_config: json(
+                "format_config",
+                &secrets.open(&self.format_config, SUBSCRIPTION_FORMAT_CONFIG.purpose)?,
+            )?,
             events: EventTypes::parse(names.iter().map(String::as_str), "event_types")
                 .map_err(|e| Error::internal(format!("stored event types: {e}")))?,
             active: self.active,
-            secret: self.secret,
-            previous_secret: self.previous_secret,
+            secret: secrets.open(&self.secret, SUBSCRIPTION_SECRET.purpose)?,
+            previous_secret: secrets.open_opt(
+                self.previous_secret.as_deref(),
+                SUBSCRIPTION_PREVIOUS_SECRET.purpose,
+            )?,
             previous_secret_expires_at: self.previous_secret_expires_at.map(from_millis),
             disabled_reason: self.disabled_reason,
             created_at: from_millis(self.created_at),
@@ -123,7 +142,7 @@ pub struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    pub fn from_delivery(d: &Delivery) -> Result<Self> {
+    pub fn from_delivery(d: &Delivery, secrets: &SecretBox) -> Result<Self> {
         Ok(DeliveryRow {
             id: d.id.to_string(),
             dedupe_key: d.dedupe_key.clone(),
@@ -135,8 +154,10 @@ impl DeliveryRow {
             url: d.url.clone(),
             target_key: d.target_key.clone(),
             format: d.format.clone(),
-            format_config: to_json(&d.format_config)?,
-            signing_secret: d.signing_secret.clone(),
+            format_config: secrets
+                .seal(&to_json(&d.format_config)?, DELIVERY_FORMAT_CONFIG.purpose)?,
+            signing_secret: secrets
+                .seal_opt(d.signing_secret.as_deref(), DELIVERY_SIGNING_SECRET.purpose)?,
             content_type: d.request.content_type.clone(),
             headers: to_json(&d.request.headers)?,
             body: d.request.body.clone(),
@@ -152,7 +173,7 @@ impl DeliveryRow {
         })
     }
 
-    pub fn into_delivery(self) -> Result<Delivery> {
+    pub fn into_delivery(self, secrets: &SecretBox) -> Result<Delivery> {
         let headers: Vec<(String, String)> = serde_json::from_str(&self.headers)
             .map_err(|e| Error::internal(format!("stored delivery headers: {e}")))?;
         Ok(Delivery {
@@ -179,8 +200,14 @@ impl DeliveryRow {
             url: self.url,
             target_key: self.target_key,
             format: self.format,
-            format_config: json("delivery format_config", &self.format_config)?,
-            signing_secret: self.signing_secret,
+            format_config: json(
+                "delivery format_config",
+                &secrets.open(&self.format_config, DELIVERY_FORMAT_CONFIG.purpose)?,
+            )?,
+            signing_secret: secrets.open_opt(
+                self.signing_secret.as_deref(),
+                DELIVERY_SIGNING_SECRET.purpose,
+            )?,
             request: Rendered {
                 content_type: self.content_type,
                 headers,

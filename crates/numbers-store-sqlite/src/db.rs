@@ -133,6 +133,7 @@ impl Pool {
                 Error::Unavailable(format!("cannot create directory {}: {e}", parent.display()))
             })?;
         }
+        crate::files::prepare(&path)?;
         let writer = open_connection(&path, false)?;
         crate::migrate::run(&writer)?;
         // A bulk load that died half-way left its search indexes out: build them now.

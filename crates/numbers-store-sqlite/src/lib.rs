@@ -11,6 +11,7 @@ mod catalog;
 mod db;
 mod disconnects;
 mod events;
+mod files;
 mod inventory;
 mod migrate;
 mod number_orders;
@@ -19,6 +20,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod rows;
+mod secrets;
 mod sites;
 mod tokens;
 mod webhooks;
@@ -28,12 +30,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use numbers_core::error::{Error, Result};
+use numbers_core::sealing::SecretBox;
 use numbers_core::store::{BulkLoadStore, HealthStore};
 use numbers_store_sql::{SEARCH_INDEXES, inventory_is_empty_sql};
 use rusqlite::{Connection, Transaction};
 
 pub use crate::db::path_from_url;
 use crate::db::{DbResult, Pool};
+pub use crate::files::tighten as make_private;
 
 /// A `Store` on one SQLite database file.
 #[derive(Clone)]
@@ -41,6 +45,9 @@ pub struct SqliteStore {
     pool: Arc<Pool>,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
+    /// Seals the secret columns (`numbers_store_sql::sealed_fields`); without a key, writing a
+    /// secret fails.
+    secrets: SecretBox,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -62,7 +69,15 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool: Arc::new(pool),
             digits: Arc::default(),
+            secrets: SecretBox::default(),
         })
+    }
+
+    /// The same store sealing and opening secrets with `secrets` (derived from the server
+    /// secret; see `numbers_core::sealing`).
+    pub fn with_secrets(mut self, secrets: SecretBox) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// The database file (its WAL and shared-memory files sit next to it).

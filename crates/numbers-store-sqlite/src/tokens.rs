@@ -1,5 +1,5 @@
 //! `TokenStore` (OAuth2 access tokens, stored by hash) and `CallbackSecretStore` (the per-account
-//! HMAC secret for callbacks).
+//! HMAC secret for callbacks, stored sealed).
 
 use async_trait::async_trait;
 use numbers_core::account::KeyOwner;
@@ -9,6 +9,7 @@ use numbers_core::error::{Error, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::store::{CallbackSecretStore, TokenStore};
 use numbers_core::token::StoredToken;
+use numbers_store_sql::sealed_fields::{open_callback_secret, seal_callback_secret};
 use rusqlite::{OptionalExtension, params};
 
 use crate::SqliteStore;
@@ -105,6 +106,7 @@ impl TokenStore for SqliteStore {
 #[async_trait]
 impl CallbackSecretStore for SqliteStore {
     async fn get_callback_secret(&self, account: AccountId) -> Result<Option<HmacSecret>> {
+        let secrets = self.secrets.clone();
         self.read(move |tx| {
             let secret: Option<String> = tx
                 .prepare_cached("SELECT hmac_secret FROM callback_secrets WHERE account_id = ?1")
@@ -113,10 +115,7 @@ impl CallbackSecretStore for SqliteStore {
                 .optional()
                 .db()?;
             secret
-                .map(|s| {
-                    HmacSecret::parse(&s, "hmac_secret")
-                        .map_err(|_| Error::internal("stored callback secret is malformed"))
-                })
+                .map(|s| open_callback_secret(&secrets, &s))
                 .transpose()
         })
         .await
@@ -128,7 +127,7 @@ impl CallbackSecretStore for SqliteStore {
         secret: &HmacSecret,
         now: Timestamp,
     ) -> Result<()> {
-        let secret = secret.as_str().to_string();
+        let secret = seal_callback_secret(&self.secrets, secret)?;
         self.write(move |tx| {
             tx.prepare_cached(
                 "INSERT INTO callback_secrets (account_id, hmac_secret, updated_at) VALUES (?1, ?2, ?3) \

@@ -7,6 +7,7 @@ use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::Result;
 use numbers_core::event::Event;
 use numbers_core::ids::{AccountId, DeliveryId, EventId, SubscriptionId};
+use numbers_core::sealing::SecretBox;
 use numbers_core::webhook::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryClaim, DeliveryFilter, DeliveryLog,
     Subscription, WebhookStore,
@@ -74,6 +75,7 @@ fn select_subscriptions(
     conn: &Connection,
     tail: &str,
     args: Vec<Value>,
+    secrets: &SecretBox,
 ) -> Result<Vec<Subscription>> {
     let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE {tail}");
     let mut stmt = conn.prepare_cached(&sql).db()?;
@@ -83,11 +85,16 @@ fn select_subscriptions(
         .collect::<rusqlite::Result<Vec<_>>>()
         .db()?;
     rows.into_iter()
-        .map(SubscriptionRow::into_subscription)
+        .map(|r| r.into_subscription(secrets))
         .collect()
 }
 
-fn select_deliveries(conn: &Connection, tail: &str, args: Vec<Value>) -> Result<Vec<Delivery>> {
+fn select_deliveries(
+    conn: &Connection,
+    tail: &str,
+    args: Vec<Value>,
+    secrets: &SecretBox,
+) -> Result<Vec<Delivery>> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE {tail}");
     let mut stmt = conn.prepare_cached(&sql).db()?;
     let rows = stmt
@@ -95,15 +102,14 @@ fn select_deliveries(conn: &Connection, tail: &str, args: Vec<Value>) -> Result<
         .db()?
         .collect::<rusqlite::Result<Vec<_>>>()
         .db()?;
-    rows.into_iter().map(DeliveryRow::into_delivery).collect()
+    rows.into_iter().map(|r| r.into_delivery(secrets)).collect()
 }
 
 fn text(s: impl ToString) -> Value {
     Value::Text(s.to_string())
 }
 
-fn insert_delivery(conn: &Connection, d: &Delivery) -> Result<bool> {
-    let r = DeliveryRow::from_delivery(d)?;
+fn insert_delivery(conn: &Connection, r: &DeliveryRow) -> Result<bool> {
     let placeholders: Vec<String> = (1..=24).map(|i| format!("?{i}")).collect();
     let sql = format!(
         "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ({}) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -144,7 +150,7 @@ fn insert_delivery(conn: &Connection, d: &Delivery) -> Result<bool> {
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn create_subscription(&self, s: &Subscription) -> Result<()> {
-        let r = SubscriptionRow::from_subscription(s)?;
+        let r = SubscriptionRow::from_subscription(s, &self.secrets)?;
         self.write(move |tx| {
             tx.execute(
                 &format!(
@@ -179,11 +185,13 @@ impl WebhookStore for SqliteStore {
         account: AccountId,
         id: SubscriptionId,
     ) -> Result<Option<Subscription>> {
+        let secrets = self.secrets.clone();
         self.read(move |tx| {
             Ok(select_subscriptions(
                 tx,
                 "id = ?1 AND account_id = ?2",
                 vec![text(id), text(account)],
+                &secrets,
             )?
             .into_iter()
             .next())
@@ -197,6 +205,7 @@ impl WebhookStore for SqliteStore {
         after: Option<SubscriptionId>,
         limit: u32,
     ) -> Result<Vec<Subscription>> {
+        let secrets = self.secrets.clone();
         self.read(move |tx| {
             select_subscriptions(
                 tx,
@@ -206,13 +215,14 @@ impl WebhookStore for SqliteStore {
                     text(after.map(|a| a.to_string()).unwrap_or_default()),
                     Value::Integer(i64::from(limit)),
                 ],
+                &secrets,
             )
         })
         .await
     }
 
     async fn update_subscription(&self, s: &Subscription) -> Result<bool> {
-        let r = SubscriptionRow::from_subscription(s)?;
+        let r = SubscriptionRow::from_subscription(s, &self.secrets)?;
         self.write(move |tx| {
             let n = tx
                 .execute(
@@ -270,7 +280,8 @@ impl WebhookStore for SqliteStore {
     }
 
     async fn active_subscriptions(&self) -> Result<Vec<Subscription>> {
-        self.read(|tx| select_subscriptions(tx, "active ORDER BY id", vec![]))
+        let secrets = self.secrets.clone();
+        self.read(move |tx| select_subscriptions(tx, "active ORDER BY id", vec![], &secrets))
             .await
     }
 
@@ -294,7 +305,11 @@ impl WebhookStore for SqliteStore {
         advance: Option<(i64, i64)>,
         deliveries: &[Delivery],
     ) -> Result<Option<u64>> {
-        let deliveries = deliveries.to_vec();
+        // Sealed here, off the writer thread.
+        let rows = deliveries
+            .iter()
+            .map(|d| DeliveryRow::from_delivery(d, &self.secrets))
+            .collect::<Result<Vec<_>>>()?;
         self.write(move |tx| {
             if let Some((from, to)) = advance {
                 let moved = tx
@@ -308,8 +323,8 @@ impl WebhookStore for SqliteStore {
                 }
             }
             let mut inserted = 0;
-            for d in &deliveries {
-                if insert_delivery(tx, d)? {
+            for r in &rows {
+                if insert_delivery(tx, r)? {
                     inserted += 1;
                 }
             }
@@ -320,6 +335,7 @@ impl WebhookStore for SqliteStore {
 
     async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<ClaimedDelivery>> {
         let claim = claim.clone();
+        let secrets = self.secrets.clone();
         self.write(move |tx| {
             let now = to_millis(claim.now);
             let ids: Vec<String> = {
@@ -357,7 +373,7 @@ impl WebhookStore for SqliteStore {
                     params![to_millis(claim.lease_until), id],
                 )
                 .db()?;
-                let Some(delivery) = select_deliveries(tx, "id = ?1", vec![text(&id)])?
+                let Some(delivery) = select_deliveries(tx, "id = ?1", vec![text(&id)], &secrets)?
                     .into_iter()
                     .next()
                 else {
@@ -365,7 +381,7 @@ impl WebhookStore for SqliteStore {
                 };
                 let subscription = match delivery.subscription {
                     Some(sid) => {
-                        select_subscriptions(tx, "id = ?1", vec![text(sid)])?
+                        select_subscriptions(tx, "id = ?1", vec![text(sid)], &secrets)?
                             .into_iter()
                             .next()
                     }
@@ -443,6 +459,7 @@ impl WebhookStore for SqliteStore {
         filter: &DeliveryFilter,
     ) -> Result<Vec<DeliveryLog>> {
         let filter = filter.clone();
+        let secrets = self.secrets.clone();
         self.read(move |tx| {
             let mut clauses = vec![
                 "subscription_id = ?1".to_string(),
@@ -467,7 +484,7 @@ impl WebhookStore for SqliteStore {
                 clauses.join(" AND "),
                 args.len()
             );
-            let deliveries = select_deliveries(tx, &tail, args)?;
+            let deliveries = select_deliveries(tx, &tail, args, &secrets)?;
             let mut stmt = tx
                 .prepare_cached(
                     "SELECT attempt, at, status_code, latency_ms, error FROM webhook_attempts \

@@ -47,6 +47,16 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+    /// Server secrets used before the current one (comma-separated): they only open secrets
+    /// sealed with them, during a key rotation
+    #[arg(
+        long,
+        global = true,
+        env = "NUMBERSD_PREVIOUS_SECRET_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub previous_secret_keys: Option<Vec<String>>,
     /// Address of the Prometheus /metrics listener (default 127.0.0.1:9090; "off" disables it)
     #[arg(long, global = true, env = "NUMBERSD_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -63,6 +73,7 @@ impl GlobalArgs {
             listen: self.listen.clone(),
             operator_key: self.operator_key.clone(),
             secret_key: self.secret_key.clone(),
+            previous_secret_keys: self.previous_secret_keys.clone(),
             metrics_listen: self.metrics_listen.clone(),
             webhooks_allow_private: self.webhooks_allow_private,
         }
@@ -87,6 +98,9 @@ pub enum Command {
     /// Number inventory
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Secrets stored in the database (sealed with a key derived from the server secret)
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// KYC requirements per region and number type
     #[command(subcommand, name = "number-requirements")]
     NumberRequirements(NumberRequirementsCommand),
@@ -190,6 +204,22 @@ pub enum InventoryCommand {
         seed: u64,
         #[arg(long, default_value_t = crate::commands::inventory::BULK_BATCH)]
         batch_size: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Seal every stored secret with the current server secret's key: values stored in clear
+    /// and values sealed with a previous secret (previous_secret_keys) are sealed again
+    Rotate {
+        /// SQLite with a generated secret only: generate a new server secret first (the current
+        /// one is kept in <db>.secret.previous). Stop the servers of this database first: they
+        /// hold the old secret. MessageMedia HMAC secrets derived from the old one stop working.
+        #[arg(long)]
+        new_secret: bool,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -26,6 +26,10 @@ pub struct FileConfig {
     /// Server secret (≥ 32 characters) key secrets are derived from, so keys can sign requests
     /// (MessageMedia HMAC). SQLite installations without one get a generated `<db>.secret` file.
     pub secret_key: Option<String>,
+    /// Server secrets used before the current one: they only open secrets sealed with them (see
+    /// docs/SECURITY.md, key rotation).
+    #[serde(default)]
+    pub previous_secret_keys: Option<Vec<String>>,
     pub log: Option<String>,
     #[serde(default)]
     pub aging: Option<FileAging>,
@@ -134,6 +138,7 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub operator_key: Option<String>,
     pub secret_key: Option<String>,
+    pub previous_secret_keys: Option<Vec<String>>,
     pub metrics_listen: Option<String>,
     pub webhooks_allow_private: Option<bool>,
 }
@@ -144,6 +149,8 @@ pub struct Config {
     pub database_url: String,
     pub listen: String,
     pub operator_key: Option<IssuedKey>,
+    /// Secrets before `service.secret_key`, opening what they sealed (key rotation).
+    pub previous_secret_keys: Vec<ServerSecret>,
     pub log: String,
     pub service: ServiceConfig,
     /// Where configuration changes are POSTed (`None`: the built-in immediate success).
@@ -223,6 +230,17 @@ impl Config {
             .or(file.secret_key)
             .map(|s| ServerSecret::parse(&s, "secret_key").map_err(|e| anyhow::anyhow!("{e}")))
             .transpose()?;
+        let previous_secret_keys = overrides
+            .previous_secret_keys
+            .clone()
+            .or(file.previous_secret_keys)
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                ServerSecret::parse(s, "previous_secret_keys").map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let provisioning_url = file
             .provisioning
             .as_ref()
@@ -253,6 +271,7 @@ impl Config {
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.into()),
             operator_key,
+            previous_secret_keys,
             log: file.log.unwrap_or_else(|| "info".into()),
             service,
             metrics_listen: (!metrics_listen.eq_ignore_ascii_case("off")).then_some(metrics_listen),
@@ -328,6 +347,44 @@ mod tests {
             Some(DEFAULT_METRICS_LISTEN)
         );
         assert!(!config.service.webhooks.allow_private);
+    }
+
+    #[test]
+    fn previous_secret_keys_from_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("numbersd-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("numbersd.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "previous_secret_keys = [\"{}\", \"{}\"]\n",
+                "a".repeat(32),
+                "b".repeat(32)
+            ),
+        )
+        .unwrap();
+        let mut overrides = Overrides {
+            config_file: Some(path.display().to_string()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::resolve(&overrides)
+                .unwrap()
+                .previous_secret_keys
+                .len(),
+            2
+        );
+        overrides.previous_secret_keys = Some(vec!["c".repeat(32)]);
+        assert_eq!(
+            Config::resolve(&overrides)
+                .unwrap()
+                .previous_secret_keys
+                .len(),
+            1
+        );
+        overrides.previous_secret_keys = Some(vec!["short".into()]);
+        assert!(Config::resolve(&overrides).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Secrets(c) => commands::secrets::secrets(&config, c).await,
         Command::NumberRequirements(c) => commands::number_orders::requirements(&config, c).await,
         Command::NumberOrder(c) => commands::number_orders::number_order(&config, c).await,
         Command::Demo { count, seed } => commands::demo::demo(&config, *count, *seed).await,

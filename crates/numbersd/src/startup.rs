@@ -13,6 +13,7 @@ use numbers_api::native::webhook_format::NativeRenderer;
 use numbers_api::sinch::{SinchCallbackTargets, SinchRenderer};
 use numbers_api::{ApiState, app};
 use numbers_core::clock::Clock;
+use numbers_core::sealing::SecretBox;
 use numbers_core::service::{Service, ServiceConfig};
 use numbers_core::store::Store;
 use numbers_core::webhook::Registry;
@@ -28,20 +29,21 @@ use tokio::sync::watch;
 use crate::webhook_http::ReqwestTransport;
 
 /// Opens (creating and migrating if needed) the database named by the URL: `postgres://…` or
-/// `postgresql://…` for PostgreSQL, anything else is a SQLite file.
-pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+/// `postgresql://…` for PostgreSQL, anything else is a SQLite file. The store seals the secrets it
+/// writes and opens the ones it reads with `secrets` (`crate::secret::Keys::secret_box`).
+pub async fn open_store(database_url: &str, secrets: SecretBox) -> anyhow::Result<Arc<dyn Store>> {
+    if crate::secret::is_postgres_url(database_url) {
         let store = PostgresStore::connect(database_url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening PostgreSQL")?;
-        Ok(Arc::new(store))
+        Ok(Arc::new(store.with_secrets(secrets)))
     } else {
         let store = SqliteStore::open(database_url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening SQLite")?;
-        Ok(Arc::new(store))
+        Ok(Arc::new(store.with_secrets(secrets)))
     }
 }
 

@@ -17,6 +17,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod search;
+mod secrets;
 mod sites;
 mod tokens;
 
@@ -36,6 +37,7 @@ pub use number_orders::{NumberOrderRequest, SelectionRequest, Upload, parse_quan
 pub use numbers::ReleaseMode;
 pub use orders::OrderSubmission;
 pub use search::MAX_IMPORT_BATCH;
+pub use secrets::ResealReport;
 
 /// At most this many orders are fulfilled concurrently right after their submission; beyond it
 /// they wait for the order worker. (On SQLite they queue for the one writer anyway; the bound

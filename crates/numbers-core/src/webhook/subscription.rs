@@ -1,7 +1,7 @@
 //! A subscription: an account's standing request to be told about some event types at one URL,
-//! in one format, signed with its secret. Secrets are kept in the clear (signing needs them,
-//! unlike API keys which only need verifying); a rotation keeps the previous secret signing
-//! beside the new one until its overlap window ends.
+//! in one format, signed with its secret. Signing needs the secret itself (unlike API keys, which
+//! only need verifying), so the stores keep it sealed (`sealing`) rather than hashed; a rotation
+//! keeps the previous secret signing beside the new one until its overlap window ends.
 
 use chrono::Duration;
 use serde_json::Value;

@@ -10,6 +10,7 @@ mod numbers;
 mod orders;
 mod provisioning;
 mod reservations;
+mod secrets;
 mod webhooks;
 
 pub use accounts::*;
@@ -21,4 +22,5 @@ pub use numbers::*;
 pub use orders::*;
 pub use provisioning::*;
 pub use reservations::*;
+pub use secrets::*;
 pub use webhooks::*;

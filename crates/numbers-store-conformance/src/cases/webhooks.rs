@@ -25,7 +25,12 @@ fn ok<T: Debug>(result: Result<T>, what: &str) -> T {
     result.unwrap_or_else(|e| panic!("{what} failed: {e:?}"))
 }
 
-fn subscription(account: AccountId, url: &str, events: &[&str], now: Timestamp) -> Subscription {
+pub(super) fn subscription(
+    account: AccountId,
+    url: &str,
+    events: &[&str],
+    now: Timestamp,
+) -> Subscription {
     Subscription::new(
         account,
         NewSubscription {
@@ -41,7 +46,7 @@ fn subscription(account: AccountId, url: &str, events: &[&str], now: Timestamp) 
 }
 
 /// A pending delivery of a (made-up) event to the subscription, due at `due`.
-fn delivery(s: &Subscription, seq: i64, due: Timestamp) -> Delivery {
+pub(super) fn delivery(s: &Subscription, seq: i64, due: Timestamp) -> Delivery {
     let event_id = EventId::new();
     Delivery {
         id: DeliveryId::new(),

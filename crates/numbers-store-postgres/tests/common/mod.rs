@@ -64,6 +64,7 @@ impl FreshDbs {
         PostgresStore::connect(&url)
             .await
             .expect("connect to the test database")
+            .with_secrets(numbers_store_conformance::fixtures::secret_box())
     }
 
     /// The URL of the database `store` created last (to open more "processes" on it).

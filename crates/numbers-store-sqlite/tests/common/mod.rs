@@ -22,7 +22,10 @@ impl TempDbs {
             .unwrap_or_else(|p| p.into_inner())
             .push(dir.clone());
         let url = format!("sqlite://{}", dir.join("numbers.db").display());
-        SqliteStore::open(&url).await.expect("open temp database")
+        SqliteStore::open(&url)
+            .await
+            .expect("open temp database")
+            .with_secrets(numbers_store_conformance::fixtures::secret_box())
     }
 }
 

@@ -6,4 +6,5 @@ pub mod bench;
 pub mod demo;
 pub mod inventory;
 pub mod number_orders;
+pub mod secrets;
 pub mod serve;

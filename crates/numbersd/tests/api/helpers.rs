@@ -53,6 +53,8 @@ pub struct AppOptions {
     pub webhooks: Registry,
     /// Adjusts the service before the server starts (e.g. a provisioning hook).
     pub configure: Box<dyn FnOnce(Service) -> Service + Send>,
+    /// Server secrets before `config.secret_key`: they still open what they sealed.
+    pub previous_secret_keys: Vec<ServerSecret>,
 }
 
 impl Default for AppOptions {
@@ -70,6 +72,7 @@ impl Default for AppOptions {
             config,
             webhooks: webhook_registry(),
             configure: Box::new(|service| service),
+            previous_secret_keys: Vec::new(),
         }
     }
 }
@@ -133,7 +136,12 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
 
 /// A server process over the database at `url` (which may already be in use by another).
 pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
-    let store = open_store(url).await.expect("open store");
+    // The store seals secrets with keys from the server secret (and opens with the previous ones).
+    let secrets = numbers_core::sealing::secret_box(
+        options.config.secret_key.as_ref(),
+        &options.previous_secret_keys,
+    );
+    let store = open_store(url, secrets).await.expect("open store");
     let clock = options.clock;
     let service = (options.configure)(build_service_with(
         store,
@@ -271,6 +279,34 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("order {id} never settled");
+    }
+
+    /// Orders the numbers and waits until the order is COMPLETE.
+    pub async fn own(&self, creds: &Creds, numbers: &[&str]) {
+        let order = self.order(creds, json!({ "numbers": numbers })).await;
+        let order = self
+            .settled_order(creds, order["id"].as_str().unwrap())
+            .await;
+        assert_eq!(order["status"], "COMPLETE");
+    }
+
+    /// A request to the tenant's Sinch project (`/v1/projects/{id}/{rest}`; HTTP Basic works on
+    /// every Sinch route); the status and the JSON answer (null when there is none).
+    pub async fn sinch(
+        &self,
+        t: &Tenant,
+        method: Method,
+        rest: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .request(method, &t.creds, &format!("/v1/projects/{}/{rest}", t.id))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn number(&self, creds: &Creds, e164: &str) -> Response {

@@ -18,6 +18,7 @@ mod reservations;
 mod sdk_install;
 mod search;
 mod search_under_orders;
+mod secrets_at_rest;
 mod sinch;
 mod sinch_callbacks;
 mod sinch_sdk;

@@ -631,7 +631,9 @@ async fn cli_reviews_number_orders() {
     );
 
     // A tenant's order, made through the service on the same database.
-    let store = open_store(&db).await.unwrap();
+    let store = open_store(&db, numbers_core::sealing::SecretBox::default())
+        .await
+        .unwrap();
     let service = build_service(
         store,
         Arc::new(SystemClock) as Arc<dyn Clock>,

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::bandwidth::{call, last_segment, text_of, xml_answer};
 use crate::helpers::{
-    AppOptions, Backend, INVENTORY_CSV, Tenant, TestApp, assert_problem, fresh_database,
-    on_both_databases, spawn_app_with,
+    AppOptions, Backend, INVENTORY_CSV, TestApp, assert_problem, fresh_database, on_both_databases,
+    spawn_app_with,
 };
 use crate::receiver::Receiver;
 
@@ -143,24 +143,6 @@ fn subscription_xml(url: &str) -> String {
     )
 }
 
-/// A Sinch answer (Basic auth works on every Sinch route).
-async fn sinch(
-    app: &TestApp,
-    t: &Tenant,
-    method: Method,
-    rest: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let res = app
-        .request(method, &t.creds, &format!("/v1/projects/{}/{rest}", t.id))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 fn assert_sinch_field(status: StatusCode, body: &Value, field: &str, url: &str) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{url:?}: {body}");
     assert_eq!(
@@ -176,21 +158,13 @@ fn assert_sinch_field(status: StatusCode, body: &Value, field: &str, url: &str) 
     assert!(fields.contains(&field), "{url:?}: {body}");
 }
 
-async fn own(app: &TestApp, t: &Tenant, number: &str) {
-    let order = app.order(&t.creds, json!({"numbers": [number]})).await;
-    let order = app
-        .settled_order(&t.creds, order["id"].as_str().unwrap())
-        .await;
-    assert_eq!(order["status"], "COMPLETE");
-}
-
 async fn hostile_urls_are_refused_on_every_route_of_every_door(backend: Backend) {
     let Some(app) = app(backend, false, test_dns(&[])).await else {
         return;
     };
     app.import_csv(INVENTORY_CSV).await;
     let t = app.tenant("mallory").await;
-    own(&app, &t, "+12065550100").await;
+    app.own(&t.creds, &["+12065550100"]).await;
     // Targets of the PATCH / PUT routes, with harmless URLs (inactive: nothing is sent).
     let res = app
         .post(
@@ -294,7 +268,7 @@ async fn hostile_urls_are_refused_on_every_route_of_every_door(backend: Backend)
             ),
         ] {
             body["callbackUrl"] = json!(url);
-            let (status, body) = sinch(&app, &t, method, route, body).await;
+            let (status, body) = app.sinch(&t, method, route, body).await;
             assert_sinch_field(status, &body, "callbackUrl", url);
         }
     }
@@ -388,7 +362,7 @@ async fn loopback_scenario(backend: Backend, allow_private: bool) -> Option<List
     let app = app(backend, allow_private, dns).await?;
     app.import_csv(INVENTORY_CSV).await;
     let t = app.tenant("hooked").await;
-    own(&app, &t, "+12065550100").await;
+    app.own(&t.creds, &["+12065550100"]).await;
 
     let native = format!("http://hooks.test:{}/native", listeners.native.port);
     let res = app
@@ -447,15 +421,15 @@ async fn loopback_scenario(backend: Backend, allow_private: bool) -> Option<List
         .await
         .unwrap();
     // Sinch: a callbackUrl and a configuration change, whose outcome is called back.
-    let (status, body) = sinch(
-        &app,
-        &t,
-        Method::PATCH,
-        "activeNumbers/+12065550100",
-        json!({"callbackUrl": format!("http://hooks.test:{}/sinch", listeners.sinch.port),
+    let (status, body) = app
+        .sinch(
+            &t,
+            Method::PATCH,
+            "activeNumbers/+12065550100",
+            json!({"callbackUrl": format!("http://hooks.test:{}/sinch", listeners.sinch.port),
                "smsConfiguration": {"servicePlanId": "plan-1"}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // More events: a label, and an order (Bandwidth notifies order outcomes).
     let res = app
@@ -465,7 +439,7 @@ async fn loopback_scenario(backend: Backend, allow_private: bool) -> Option<List
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    own(&app, &t, "+12065550101").await;
+    app.own(&t.creds, &["+12065550101"]).await;
     let provisioned = numbers_core::event::EventKind::NumberProvisioned;
     settle(&app, |kinds| kinds.contains(&provisioned)).await;
     app.shutdown().await;

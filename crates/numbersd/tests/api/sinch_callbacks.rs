@@ -29,7 +29,7 @@ on_both_databases!(
 );
 
 /// What a receiver computes: lowercase hex HMAC-SHA1 of the raw body with the project secret.
-fn expected_signature(secret: &str, body: &str) -> String {
+pub fn expected_signature(secret: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     mac.finalize()
