@@ -88,8 +88,7 @@ impl SubscriptionRow {
         Ok(Subscription {
             id: uuid("webhook id", &self.id)?,
             account: uuid("webhook account", &self.account_id)?,
-            url: WebhookUrl::parse(&self.url, "url")
-                .map_err(|e| Error::internal(format!("stored webhook url: {e}")))?,
+            url: WebhookUrl::from_stored(&self.url),
             format: self.format,
             format_config: json(
                 "format_config",

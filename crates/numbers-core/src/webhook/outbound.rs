@@ -31,7 +31,9 @@ pub const URL_MAX_CHARS: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookUrl {
     raw: String,
-    parsed: Url,
+    /// `Err`: why a URL read back from the database fails today's rules (`from_stored`); such
+    /// a URL is refused by every check, so nothing is ever sent to it.
+    parsed: std::result::Result<Url, String>,
 }
 
 impl WebhookUrl {
@@ -83,7 +85,17 @@ impl WebhookUrl {
         }
         Ok(WebhookUrl {
             raw: raw.to_string(),
-            parsed,
+            parsed: Ok(parsed),
+        })
+    }
+
+    /// A URL as stored, which may have been written under looser rules than `parse`'s: one that
+    /// fails them still loads (so its subscription can be listed, fixed or deleted, and one bad
+    /// row never stops the fan-out), but every policy check refuses it.
+    pub fn from_stored(raw: &str) -> Self {
+        WebhookUrl::parse(raw, "url").unwrap_or_else(|e| WebhookUrl {
+            raw: raw.to_string(),
+            parsed: Err(e.to_string()),
         })
     }
 
@@ -94,13 +106,17 @@ impl WebhookUrl {
 
     /// The URL as the HTTP client sends it (WHATWG serialisation).
     pub fn normalized(&self) -> &str {
-        self.parsed.as_str()
+        self.parsed.as_ref().map_or(&self.raw, Url::as_str)
+    }
+
+    fn host_parts(&self) -> Option<Host<&str>> {
+        self.parsed.as_ref().ok()?.host()
     }
 
     /// The host as the client will connect to it: a lowercase (punycode) name without trailing
     /// dots, a dotted IPv4 address, or a bracketed IPv6 address.
     pub fn host(&self) -> String {
-        match self.parsed.host() {
+        match self.host_parts() {
             Some(Host::Domain(d)) => d.trim_end_matches('.').to_string(),
             Some(Host::Ipv4(ip)) => ip.to_string(),
             Some(Host::Ipv6(ip)) => format!("[{ip}]"),
@@ -110,23 +126,28 @@ impl WebhookUrl {
 
     pub fn port(&self) -> u16 {
         self.parsed
-            .port_or_known_default()
+            .as_ref()
+            .ok()
+            .and_then(Url::port_or_known_default)
             .unwrap_or(if self.is_https() { 443 } else { 80 })
     }
 
     pub fn is_https(&self) -> bool {
-        self.parsed.scheme() == "https"
+        self.parsed.as_ref().is_ok_and(|u| u.scheme() == "https")
     }
 
     /// `scheme://host:port`: the unit of "one request in flight per endpoint".
     pub fn origin(&self) -> String {
+        if self.parsed.is_err() {
+            return self.raw.clone();
+        }
         let scheme = if self.is_https() { "https" } else { "http" };
         format!("{scheme}://{}:{}", self.host(), self.port())
     }
 
     /// The address when the host is an IP literal (in any spelling WHATWG accepts).
     pub fn ip_literal(&self) -> Option<IpAddr> {
-        match self.parsed.host()? {
+        match self.host_parts()? {
             Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
             Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
             Host::Domain(_) => None,
@@ -135,7 +156,7 @@ impl WebhookUrl {
 
     /// `localhost` and its subdomains (RFC 6761: always loopback, never asked of DNS).
     fn is_local_name(&self) -> bool {
-        matches!(self.parsed.host(), Some(Host::Domain(d)) if {
+        matches!(self.host_parts(), Some(Host::Domain(d)) if {
             let d = d.trim_end_matches('.');
             d == "localhost" || d.ends_with(".localhost")
         })
@@ -422,6 +443,12 @@ impl AddressPolicy {
     /// Checks a URL as written: an IP literal completely, a name as far as it can be without
     /// resolving it (`localhost`). What a name resolves to is checked again on every connection.
     pub fn check_url(&self, url: &WebhookUrl, field: &str) -> Result<()> {
+        if let Err(why) = &url.parsed {
+            return Err(Error::invalid(
+                field,
+                format!("was stored under older rules and is no longer accepted: {why}"),
+            ));
+        }
         let port = url.port();
         if let Some(ip) = url.ip_literal() {
             if self.is_self(ip, port) {
@@ -487,6 +514,22 @@ mod tests {
         assert_eq!(u.origin(), "http://[::1]:9000");
         let u = WebhookUrl::parse("HTTP://example.com./", "url").unwrap();
         assert_eq!(u.origin(), "http://example.com:80");
+    }
+
+    #[test]
+    fn urls_stored_under_older_rules_load_but_are_refused() {
+        for raw in [
+            "http://256.0.0.1/hook",
+            "http://user:pw@example.com/",
+            "http://a\\b/",
+        ] {
+            let url = WebhookUrl::from_stored(raw);
+            assert_eq!(url.as_str(), raw);
+            let err = open().check_url(&url, "url").unwrap_err().to_string();
+            assert!(err.contains("older rules"), "{raw}: {err}");
+        }
+        let good = WebhookUrl::from_stored("https://hooks.example.com/x");
+        assert!(strict().check_url(&good, "url").is_ok());
     }
 
     #[test]
