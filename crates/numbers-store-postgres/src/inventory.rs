@@ -17,18 +17,18 @@ use numbers_core::number::{E164, NewNumber, Number};
 use numbers_core::search::SearchQuery;
 use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
 use numbers_store_sql::digit_index::{
-    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, candidate_where,
-    chunk_sizes,
+    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, chunk_sizes,
 };
 use numbers_store_sql::{
     NUMBER_COLUMNS, NumberRow, Placeholder, SqlParams, account_filter_matches,
-    account_numbers_where, available_where,
+    account_numbers_where,
 };
 use tokio_postgres::{IsolationLevel, Transaction};
 
 use crate::events::append_and_commit;
 use crate::rows::{get, number_from_row, numbers_from_rows, select_numbers};
-use crate::{Bind, PostgresStore, binds, db_err, refs};
+use crate::{Bind, PostgresStore, binds, db_err, refs, search};
+use numbers_store_sql::search_plan::{SearchPlan, Target};
 
 /// Rows per INSERT statement: large enough that per-statement overhead vanishes, small enough
 /// to keep the bound arrays (32 columns) to a few megabytes.
@@ -240,20 +240,9 @@ impl InventoryStore for PostgresStore {
         if DigitIndex::serves(query) {
             return self.digit_search(query, now).await;
         }
-        let mut params = SqlParams::new(Placeholder::DollarNumbered);
-        let where_clause = available_where(query, now, &mut params);
-        let limit = params.int(i64::from(query.page_size) + 1);
-        let sql = format!(
-            "{} WHERE {where_clause} ORDER BY e164 LIMIT {limit}",
-            select_numbers()
-        );
-        let values = binds(params.values);
-        let client = self.client().await?;
-        let rows = client
-            .query(sql.as_str(), &refs(&values))
-            .await
-            .map_err(db_err)?;
-        numbers_from_rows(&rows)
+        let client = self.search_client().await?;
+        let plan = search::plan(&**client, query, now).await?;
+        search::walk(&**client, &plan, query.page_size as usize + 1, "").await
     }
 
     async fn get_number(&self, e164: &E164) -> Result<Option<Number>> {
@@ -347,7 +336,7 @@ impl PostgresStore {
     /// transaction's snapshot (REPEATABLE READ, so the watermark and every verification query
     /// see the same committed imports), else by plain SQL while a rebuild starts.
     async fn digit_search(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
-        let mut client = self.client().await?;
+        let mut client = self.search_client().await?;
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -362,6 +351,7 @@ impl PostgresStore {
             .try_get(0)
             .map_err(db_err)?;
         let index = self.digits.fresh(watermark);
+        let plan = search::plan(&*tx, query, now).await?;
         let candidates = match (&index, &query.pattern) {
             (Some(index), Some(pattern)) => index.candidates(pattern, query.after.as_deref()),
             _ => None,
@@ -369,20 +359,16 @@ impl PostgresStore {
         let wanted = query.page_size as usize + 1;
         let mut found = Vec::with_capacity(wanted);
         match candidates {
-            Some(mut candidates) => {
+            Some(candidates) => {
+                let mut candidates = candidates.filter(|e164| plan.admits(e164));
                 for size in chunk_sizes(query.page_size) {
                     let chunk: Vec<String> = candidates.by_ref().take(size).collect();
                     if chunk.is_empty() {
                         break;
                     }
-                    let mut params = SqlParams::new(Placeholder::DollarNumbered);
-                    let clause = candidate_where(query, now, &chunk, &mut params);
-                    let limit = params.int((wanted - found.len()) as i64);
-                    let sql = format!(
-                        "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
-                        select_numbers()
-                    );
-                    let values = binds(params.values);
+                    let (sql, params) =
+                        plan.candidates_statement(&chunk, wanted - found.len(), Target::PostgreSql);
+                    let values = binds(params);
                     let rows = tx
                         .query(sql.as_str(), &refs(&values))
                         .await
@@ -393,28 +379,16 @@ impl PostgresStore {
                     }
                 }
             }
-            None => {
-                let mut params = SqlParams::new(Placeholder::DollarNumbered);
-                let clause = available_where(query, now, &mut params);
-                let limit = params.int(wanted as i64);
-                let sql = format!(
-                    "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
-                    select_numbers()
-                );
-                let values = binds(params.values);
-                let rows = tx
-                    .query(sql.as_str(), &refs(&values))
-                    .await
-                    .map_err(db_err)?;
-                found = numbers_from_rows(&rows)?;
-            }
+            None => found = search::walk(&*tx, &plan, wanted, "").await?,
         }
+        SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
         tx.commit().await.map_err(db_err)?;
         drop(client);
         if index.is_none() && self.digits.start_build() {
             // Built off the request path; searches use plain SQL until it is installed.
             let store = PostgresStore {
                 pool: self.pool.clone(),
+                search_pool: self.search_pool.clone(),
                 digits: Arc::clone(&self.digits),
             };
             tokio::spawn(async move {

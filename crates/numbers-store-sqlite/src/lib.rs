@@ -19,6 +19,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod rows;
+mod search;
 mod sites;
 mod tokens;
 mod webhooks;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use numbers_core::error::{Error, Result};
 use numbers_core::store::{BulkLoadStore, HealthStore};
-use numbers_store_sql::{SEARCH_INDEXES, inventory_is_empty_sql};
+use numbers_store_sql::{inventory_is_empty_sql, search_indexes};
 use rusqlite::{Connection, Transaction};
 
 pub use crate::db::path_from_url;
@@ -63,6 +64,18 @@ impl SqliteStore {
             pool: Arc::new(pool),
             digits: Arc::default(),
         })
+    }
+
+    /// How the database would run each statement of a search of `query` at `now`
+    /// (`EXPLAIN QUERY PLAN`, one line per step), with the statement: for the plan tests, and
+    /// for an operator who wants to see why a search is slow.
+    pub async fn explain_search(
+        &self,
+        query: &numbers_core::search::SearchQuery,
+        now: numbers_core::clock::Timestamp,
+    ) -> Result<Vec<(String, String)>> {
+        let query = query.clone();
+        self.read(move |tx| search::explain(tx, &query, now)).await
     }
 
     /// The database file (its WAL and shared-memory files sit next to it).
@@ -100,7 +113,7 @@ impl BulkLoadStore for SqliteStore {
                 .query_row(inventory_is_empty_sql(), [], |r| r.get(0))
                 .db()?;
             if empty {
-                for (name, _) in SEARCH_INDEXES {
+                for (name, _) in search_indexes() {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
                         .db()?;
                 }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/0008_country_type_search.sql"),
     ),
+    (11, include_str!("../migrations/0011_search_plans.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<()> {
