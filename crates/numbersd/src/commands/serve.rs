@@ -9,7 +9,7 @@ use numbers_core::worker::WorkerSettings;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::startup::{build_service, launch, open_store, shutdown_signal, spawn_metrics};
+use crate::startup::{build_service, launch_with, open_store, shutdown_signal, spawn_metrics};
 
 /// Opens the database and builds the service with its server secret (configured, or the SQLite
 /// database's own, see `secret`), accepting the configured operator key.
@@ -38,10 +38,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, database = service.store().backend(), "numbersd listening");
     let metrics = spawn_metrics(&service, config.metrics_listen.as_deref()).await?;
-    let served = launch(
+    let served = launch_with(
         service,
         listener,
         WorkerSettings::default(),
+        config.serve.clone(),
         shutdown_signal(),
     )
     .await;
