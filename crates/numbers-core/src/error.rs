@@ -65,6 +65,9 @@ pub enum Limit {
     BodyTooLarge { limit_bytes: usize },
     /// The client did not send its body in time (408).
     BodyTimeout,
+    /// A search read more of the inventory than a search may (`store::SearchBudget`) without
+    /// filling its page: narrowing it helps, retrying the same does not (400).
+    SearchTooBroad,
 }
 
 impl Limit {
@@ -75,6 +78,7 @@ impl Limit {
             Limit::Overloaded { .. } => 503,
             Limit::BodyTooLarge { .. } => 413,
             Limit::BodyTimeout => 408,
+            Limit::SearchTooBroad => 400,
         }
     }
 
@@ -87,7 +91,7 @@ impl Limit {
             | Limit::Overloaded {
                 retry_after_seconds,
             } => Some(retry_after_seconds),
-            Limit::BodyTooLarge { .. } | Limit::BodyTimeout => None,
+            Limit::BodyTooLarge { .. } | Limit::BodyTimeout | Limit::SearchTooBroad => None,
         }
     }
 }
@@ -105,6 +109,11 @@ impl std::fmt::Display for Limit {
                 write!(f, "the request body is larger than {limit_bytes} bytes")
             }
             Limit::BodyTimeout => write!(f, "the request body was not received in time"),
+            Limit::SearchTooBroad => write!(
+                f,
+                "the search reads too much of the inventory for what it finds: narrow it (an area \
+                 code, NPA-NXX, rate center, ZIP or a longer digit pattern)"
+            ),
         }
     }
 }

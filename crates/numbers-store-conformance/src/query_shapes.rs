@@ -250,7 +250,7 @@ pub fn one_query_per_statement(target: Target) -> Vec<(String, SearchQuery)> {
         .filter(|(_, query)| {
             let plan = SearchPlan::new(query, Timestamp::UNIX_EPOCH, &GENERATED_CALLING_CODES);
             let digit = DigitIndex::serves(query);
-            let texts: Vec<String> = statements(&plan, digit, 1, target)
+            let texts: Vec<String> = statements(&plan, digit, 1, 1, target)
                 .into_iter()
                 .map(|(sql, _)| sql)
                 .collect();

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::Result;
+use numbers_core::error::{Error, Limit, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, NumberId};
 use numbers_core::number::{E164, NewNumber, Number};
 use numbers_core::search::SearchQuery;
-use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
+use numbers_core::store::{
+    ImportOutcome, InventoryStats, InventoryStore, NumberFilter, SearchBudget,
+};
 use numbers_store_sql::digit_index::{
     DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, chunk_sizes,
 };
@@ -236,13 +238,20 @@ impl InventoryStore for PostgresStore {
         Ok(outcome)
     }
 
-    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+    async fn search_available_within(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: SearchBudget,
+    ) -> Result<Vec<Number>> {
+        let budget = self.limits.rows(budget);
         if DigitIndex::serves(query) {
-            return self.digit_search(query, now).await;
+            return self.digit_search(query, now, budget).await;
         }
         let client = self.search_client().await?;
         let plan = search::plan(&**client, query, now).await?;
-        search::walk(&**client, &plan, query.page_size as usize + 1, "").await
+        let wanted = query.page_size as usize + 1;
+        search::walk(&**client, &plan, wanted, &search::Walking::search(budget)).await
     }
 
     async fn get_number(&self, e164: &E164) -> Result<Option<Number>> {
@@ -335,7 +344,12 @@ impl PostgresStore {
     /// A contains / ends-with search through the digit index when it is fresh for this
     /// transaction's snapshot (REPEATABLE READ, so the watermark and every verification query
     /// see the same committed imports), else by plain SQL while a rebuild starts.
-    async fn digit_search(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+    async fn digit_search(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: u64,
+    ) -> Result<Vec<Number>> {
         let mut client = self.search_client().await?;
         let tx = client
             .build_transaction()
@@ -361,10 +375,15 @@ impl PostgresStore {
         match candidates {
             Some(candidates) => {
                 let mut candidates = candidates.filter(|e164| plan.admits(e164));
+                let mut read = 0;
                 for size in chunk_sizes(query.page_size) {
                     let chunk: Vec<String> = candidates.by_ref().take(size).collect();
                     if chunk.is_empty() {
                         break;
+                    }
+                    read += chunk.len() as u64;
+                    if read > budget {
+                        return Err(Error::OverLimit(Limit::SearchTooBroad));
                     }
                     let (sql, params) =
                         plan.candidates_statement(&chunk, wanted - found.len(), Target::PostgreSql);
@@ -372,14 +391,16 @@ impl PostgresStore {
                     let rows = tx
                         .query(sql.as_str(), &refs(&values))
                         .await
-                        .map_err(db_err)?;
+                        .map_err(search::search_err)?;
                     found.extend(numbers_from_rows(&rows)?);
                     if found.len() >= wanted {
                         break;
                     }
                 }
             }
-            None => found = search::walk(&*tx, &plan, wanted, "").await?,
+            None => {
+                found = search::walk(&*tx, &plan, wanted, &search::Walking::search(budget)).await?
+            }
         }
         SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
         tx.commit().await.map_err(db_err)?;
@@ -389,6 +410,7 @@ impl PostgresStore {
             let store = PostgresStore {
                 pool: self.pool.clone(),
                 search_pool: self.search_pool.clone(),
+                limits: self.limits,
                 digits: Arc::clone(&self.digits),
             };
             tokio::spawn(async move {

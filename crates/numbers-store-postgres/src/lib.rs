@@ -29,7 +29,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use numbers_core::error::{Error, Result};
-use numbers_core::store::{BulkLoadStore, HealthStore};
+use numbers_core::store::{BulkLoadStore, HealthStore, SearchLimits};
 use numbers_store_sql::{SqlValue, inventory_is_empty_sql, search_indexes};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
@@ -48,6 +48,8 @@ const SEARCH_POOL_SIZE: usize = 8;
 pub struct PostgresStore {
     pool: Pool,
     search_pool: Pool,
+    /// How much one search may read (`SearchLimits`).
+    limits: SearchLimits,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
 }
@@ -64,17 +66,23 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/dbname`) and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
+        Self::connect_with(url, SearchLimits::default()).await
+    }
+
+    /// `connect`, with the search budgets `limits`.
+    pub async fn connect_with(url: &str, limits: SearchLimits) -> Result<PostgresStore> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| Error::internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut search_config = config.clone();
-        let options = match config.get_options() {
-            Some(given) => format!("{given} {}", search::planner_options()),
-            None => search::planner_options(),
-        };
-        search_config.options(&options);
+        let options = search::session_options();
+        search_config.options(&match config.get_options() {
+            Some(given) => format!("{given} {options}"),
+            None => options,
+        });
         let store = PostgresStore {
-            pool: build_pool(config, POOL_SIZE)?,
             search_pool: build_pool(search_config, SEARCH_POOL_SIZE)?,
+            pool: build_pool(config, POOL_SIZE)?,
+            limits,
             digits: Arc::default(),
         };
         {
@@ -100,7 +108,7 @@ impl PostgresStore {
         checkout(&self.pool).await
     }
 
-    /// A search connection (`search::planner_options`).
+    /// A search connection (`search::session_options`).
     async fn search_client(&self) -> Result<Object> {
         checkout(&self.search_pool).await
     }

@@ -261,7 +261,7 @@ async fn plan(
             let plan = crate::search::plan(tx, &query, now).await?;
             let wanted = order.remaining_quantity() as usize;
             let candidates =
-                crate::search::walk(tx, &plan, wanted, " FOR UPDATE SKIP LOCKED").await?;
+                crate::search::walk(tx, &plan, wanted, &crate::search::FOR_AN_ORDER).await?;
             Ok(plan_search(order, candidates, now))
         }
     }

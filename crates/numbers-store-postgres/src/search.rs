@@ -5,13 +5,15 @@
 //! inside its own transaction after `hold_to_plans`.
 
 use numbers_core::clock::Timestamp;
-use numbers_core::error::Result;
+use numbers_core::error::{Error, Limit, Result};
 use numbers_core::number::Number;
 use numbers_core::search::SearchQuery;
+use numbers_core::store::SearchBudget;
 use numbers_store_sql::search_plan::{
     OFFERED_COUNTRIES_SQL, PLANNER_SETTINGS, SearchPlan, Target, calling_codes_of,
 };
 use tokio_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
 
 use crate::rows::numbers_from_rows;
 use crate::{binds, db_err, refs};
@@ -26,7 +28,7 @@ pub(crate) async fn plan<C: GenericClient>(
         let rows = client
             .query(OFFERED_COUNTRIES_SQL, &[])
             .await
-            .map_err(db_err)?;
+            .map_err(search_err)?;
         let countries = rows
             .iter()
             .map(|r| r.try_get::<_, String>(0))
@@ -39,23 +41,63 @@ pub(crate) async fn plan<C: GenericClient>(
     Ok(SearchPlan::new(query, now, &codes))
 }
 
-/// Up to `wanted` numbers of the plan, in E.164 order; `suffix` is appended to each statement
-/// (a criteria order's `FOR UPDATE SKIP LOCKED`).
+/// How a criteria order walks: without a budget (an order takes what matches), locking the
+/// rows it takes.
+pub(crate) const FOR_AN_ORDER: Walking = Walking {
+    budget: None,
+    suffix: " FOR UPDATE SKIP LOCKED",
+};
+
+/// How a walk reads: its budget of index entries per range, and what each statement ends with.
+pub(crate) struct Walking {
+    pub budget: Option<u64>,
+    pub suffix: &'static str,
+}
+
+impl Walking {
+    pub(crate) fn search(budget: u64) -> Self {
+        Walking {
+            budget: Some(budget),
+            suffix: "",
+        }
+    }
+}
+
+/// Up to `wanted` numbers of the plan, in E.164 order (`Limit::SearchTooBroad` when a range
+/// used up the budget before filling the page).
 pub(crate) async fn walk<C: GenericClient>(
     client: &C,
     plan: &SearchPlan,
     wanted: usize,
-    suffix: &str,
+    how: &Walking,
 ) -> Result<Vec<Number>> {
     let mut found = Vec::new();
     for range in &plan.ranges {
-        let (sql, params) = plan.range_statement(range, wanted - found.len(), Target::PostgreSql);
+        let limit = wanted - found.len();
+        let (sql, params) = plan.range_statement(range, limit, how.budget, Target::PostgreSql);
         let values = binds(params);
         let rows = client
-            .query(format!("{sql}{suffix}").as_str(), &refs(&values))
+            .query(format!("{sql}{}", how.suffix).as_str(), &refs(&values))
             .await
-            .map_err(db_err)?;
+            .map_err(search_err)?;
+        let short = rows.len() < limit;
         found.extend(numbers_from_rows(&rows)?);
+        if let Some(budget) = how.budget
+            && short
+            && plan.has_tests()
+        {
+            let (sql, params) = plan.budget_used_statement(range, budget, Target::PostgreSql);
+            let values = binds(params);
+            let used: i64 = client
+                .query_one(sql.as_str(), &refs(&values))
+                .await
+                .map_err(search_err)?
+                .try_get(0)
+                .map_err(db_err)?;
+            if u64::try_from(used).unwrap_or(0) >= budget {
+                return Err(Error::OverLimit(Limit::SearchTooBroad));
+            }
+        }
         if found.len() >= wanted {
             break;
         }
@@ -74,13 +116,33 @@ pub(crate) async fn hold_to_plans<C: GenericClient>(client: &C) -> Result<()> {
     client.batch_execute(&sql).await.map_err(db_err)
 }
 
-/// `PLANNER_SETTINGS` as connection options (`-c name=value …`) for the search connections.
-pub(crate) fn planner_options() -> String {
+/// A statement of a search connection that runs longer than this is cancelled. Searches are
+/// bounded by the rows they may read (`SearchLimits`); this is the net under that, for a plan
+/// gone wrong or a database under pressure.
+const SEARCH_STATEMENT_TIMEOUT_MS: u32 = 5_000;
+
+/// Connection options (`-c name=value …`) of the search connections: `PLANNER_SETTINGS` and the
+/// statement timeout.
+pub(crate) fn session_options() -> String {
     PLANNER_SETTINGS
         .iter()
         .map(|(name, value)| format!("-c {name}={value}"))
+        .chain([format!(
+            "-c statement_timeout={SEARCH_STATEMENT_TIMEOUT_MS}"
+        )])
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A driver error of a search statement: a cancelled one (the statement timeout) is a server
+/// too busy to answer in time, which a retry may get past.
+pub(crate) fn search_err(e: tokio_postgres::Error) -> Error {
+    if e.code() == Some(&SqlState::QUERY_CANCELED) {
+        return Error::OverLimit(Limit::Overloaded {
+            retry_after_seconds: 1,
+        });
+    }
+    db_err(e)
 }
 
 /// `EXPLAIN` of `sql` with its values: the plan's lines.
@@ -114,12 +176,17 @@ impl crate::PostgresStore {
     ) -> Result<Vec<(String, String)>> {
         let digit = numbers_store_sql::digit_index::DigitIndex::serves(query);
         let limit = query.page_size as usize + 1;
+        let budget = self.limits.rows(SearchBudget::Quick);
         let client = self.search_client().await?;
         let plan = plan(&**client, query, now).await?;
         let mut out = Vec::new();
-        for (sql, params) in
-            numbers_store_sql::search_plan::statements(&plan, digit, limit, Target::PostgreSql)
-        {
+        for (sql, params) in numbers_store_sql::search_plan::statements(
+            &plan,
+            digit,
+            limit,
+            budget,
+            Target::PostgreSql,
+        ) {
             let explained = explain_statement(&**client, &sql, params).await?;
             out.push((sql, explained));
         }
@@ -128,8 +195,9 @@ impl crate::PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(db_err)?;
             hold_to_plans(&*tx).await?;
-            let (sql, params) = plan.range_statement(range, limit, Target::PostgreSql);
-            let sql = format!("{sql} FOR UPDATE SKIP LOCKED");
+            let (sql, params) =
+                plan.range_statement(range, limit, FOR_AN_ORDER.budget, Target::PostgreSql);
+            let sql = format!("{sql}{}", FOR_AN_ORDER.suffix);
             let explained = explain_statement(&*tx, &sql, params).await?;
             tx.rollback().await.map_err(db_err)?;
             out.push((sql, explained));

@@ -333,6 +333,17 @@ impl SearchPlan {
         Ok(())
     }
 
+    /// Whether the plan tests rows beyond what its index fixes: only then can a walk read rows
+    /// it does not return (`range_statement`'s budget).
+    pub fn has_tests(&self) -> bool {
+        let r = &self.residual;
+        !r.equal.is_empty()
+            || !r.types.is_empty()
+            || !r.capabilities.set.is_empty()
+            || r.like.is_some()
+            || r.protected != ProtectedFilter::Mixed
+    }
+
     /// The same plan restricted to a chunk of candidate numbers (the digit index's), each
     /// looked up in the E.164 index instead of walking a range.
     pub fn candidates_statement(
@@ -349,7 +360,8 @@ impl SearchPlan {
             let value = params.text(value.clone());
             clauses.push(test_equal(column, &value, target));
         }
-        self.push_residual(&mut clauses, &mut params, target);
+        clauses.push(format!("available_from <= {}", params.int(self.now_ms)));
+        clauses.extend(self.tests(&mut params, target));
         let (from, order_by) = match target {
             Target::Sqlite => (format!("numbers INDEXED BY {}", BY_E164.name), ""),
             Target::SqliteWithoutSearchIndexes => ("numbers".to_string(), " ORDER BY e164"),
@@ -363,47 +375,109 @@ impl SearchPlan {
         (sql, params.values)
     }
 
-    /// The statement that walks `range` (one of `self.ranges`) for at most `limit` rows.
+    /// The statement that walks `range` (one of `self.ranges`) for at most `limit` matching
+    /// rows, reading at most `budget` offered entries of the index when one is given (see
+    /// `budget_used_statement`).
     pub fn range_statement(
         &self,
         range: &KeyRange,
         limit: usize,
+        budget: Option<u64>,
         target: Target,
     ) -> (String, Vec<SqlValue>) {
         let mut params = SqlParams::new(target.placeholder());
-        let mut clauses = Vec::new();
+        let walk = self.walk(range, &mut params, target);
+        let tests = self.tests(&mut params, target);
+        let sql = match budget {
+            // Every entry read is a row returned: the limit bounds the reading.
+            _ if tests.is_empty() => format!(
+                "SELECT {NUMBER_COLUMNS} FROM {} WHERE {}{} LIMIT {}",
+                walk.from,
+                walk.conditions.join(" AND "),
+                walk.order_by,
+                params.int(limit as i64)
+            ),
+            None => format!(
+                "SELECT {NUMBER_COLUMNS} FROM {} WHERE {} AND {}{} LIMIT {}",
+                walk.from,
+                walk.conditions.join(" AND "),
+                tests.join(" AND "),
+                walk.order_by,
+                params.int(limit as i64)
+            ),
+            // The walk reads at most `budget` entries (the inner LIMIT), tests each and hands on
+            // the rows that pass, in order, until `limit` have (the outer LIMIT); both
+            // databases run the inner query as a pipeline under the outer one.
+            Some(budget) => format!(
+                "SELECT {NUMBER_COLUMNS} FROM (SELECT {NUMBER_COLUMNS}, ({}) AS hit FROM {} WHERE {}{} LIMIT {}) AS walked WHERE hit{} LIMIT {}",
+                tests.join(" AND "),
+                walk.from,
+                walk.conditions.join(" AND "),
+                walk.order_by,
+                params.int(i64::try_from(budget).unwrap_or(i64::MAX)),
+                walk.order_by,
+                params.int(limit as i64)
+            ),
+        };
+        (sql, params.values)
+    }
+
+    /// After a budgeted `range_statement` returned fewer rows than asked, whether it stopped
+    /// because the range ended or because it used up its budget: one row, the number of
+    /// entries the walk would read (at most `budget`; `budget` means the budget ran out).
+    pub fn budget_used_statement(
+        &self,
+        range: &KeyRange,
+        budget: u64,
+        target: Target,
+    ) -> (String, Vec<SqlValue>) {
+        let mut params = SqlParams::new(target.placeholder());
+        let walk = self.walk(range, &mut params, target);
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT e164 FROM {} WHERE {}{} LIMIT {}) AS walked",
+            walk.from,
+            walk.conditions.join(" AND "),
+            walk.order_by,
+            params.int(i64::try_from(budget).unwrap_or(i64::MAX)),
+        );
+        (sql, params.values)
+    }
+
+    /// The walk of `range`: its index, its conditions (equalities, range, on offer at `now`)
+    /// and the order it yields.
+    fn walk(&self, range: &KeyRange, params: &mut SqlParams, target: Target) -> Walk {
+        let mut conditions = Vec::new();
         let lower = if range.start_inclusive { ">=" } else { ">" };
-        let order_by;
-        let from;
-        match target {
+        let (from, order_by) = match target {
             Target::Sqlite | Target::SqliteWithoutSearchIndexes => {
                 for (column, value) in self.index.equality.iter().zip(&self.equal_values) {
-                    clauses.push(format!("{column} = {}", params.text(value.clone())));
+                    conditions.push(format!("{column} = {}", params.text(value.clone())));
                 }
-                clauses.push(format!("e164 {lower} {}", params.text(range.start.clone())));
-                clauses.push(format!("e164 < {}", params.text(range.end.clone())));
+                conditions.push(format!("e164 {lower} {}", params.text(range.start.clone())));
+                conditions.push(format!("e164 < {}", params.text(range.end.clone())));
                 if target == Target::Sqlite {
-                    from = format!("numbers INDEXED BY {}", self.index.name);
                     // No ORDER BY: the walk of the forced index over one range already yields
                     // E.164 order, and with an ORDER BY SQLite's planner ignores that order
                     // whenever it estimates the result at just under one row (its second
                     // planning pass reads an estimate of 0 as "no ORDER BY"), and sorts. The
                     // stores check the order of what comes back (`SearchPlan::check_order`).
-                    order_by = String::new();
+                    (
+                        format!("numbers INDEXED BY {}", self.index.name),
+                        String::new(),
+                    )
                 } else {
-                    from = "numbers".to_string();
-                    order_by = " ORDER BY e164".to_string();
+                    ("numbers".to_string(), " ORDER BY e164".to_string())
                 }
             }
             Target::PostgreSql => {
                 // A row comparison over the index's own leading columns: only this index can
-                // serve it as a range, and only this index delivers `order_by` unsorted (with
+                // serve it as a range, and only this index delivers the order unsorted (with
                 // plain equalities PostgreSQL would treat the equality columns as constants
                 // and any E.164-ordered index would do).
                 let mut columns: Vec<&str> = self.index.equality.to_vec();
                 columns.push("e164");
                 let row = columns.join(", ");
-                let values = |params: &mut SqlParams, key: &str| {
+                let mut values = |key: &str| {
                     let mut v: Vec<String> = self
                         .equal_values
                         .iter()
@@ -412,31 +486,32 @@ impl SearchPlan {
                     v.push(params.text(key.to_string()));
                     v.join(", ")
                 };
-                let lo = values(&mut params, &range.start);
-                let hi = values(&mut params, &range.end);
+                let lo = values(&range.start);
+                let hi = values(&range.end);
                 if self.index.equality.is_empty() {
-                    clauses.push(format!("e164 {lower} {lo}"));
-                    clauses.push(format!("e164 < {hi}"));
+                    conditions.push(format!("e164 {lower} {lo}"));
+                    conditions.push(format!("e164 < {hi}"));
                 } else {
-                    clauses.push(format!("({row}) {lower} ({lo})"));
-                    clauses.push(format!("({row}) < ({hi})"));
+                    conditions.push(format!("({row}) {lower} ({lo})"));
+                    conditions.push(format!("({row}) < ({hi})"));
                 }
-                from = "numbers".to_string();
                 columns.push("available_from");
-                order_by = format!(" ORDER BY {}", columns.join(", "));
+                (
+                    "numbers".to_string(),
+                    format!(" ORDER BY {}", columns.join(", ")),
+                )
             }
+        };
+        conditions.push(format!("available_from <= {}", params.int(self.now_ms)));
+        Walk {
+            from,
+            conditions,
+            order_by,
         }
-        self.push_residual(&mut clauses, &mut params, target);
-        let limit = params.int(limit as i64);
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM {from} WHERE {}{order_by} LIMIT {limit}",
-            clauses.join(" AND ")
-        );
-        (sql, params.values)
     }
 
-    fn push_residual(&self, clauses: &mut Vec<String>, params: &mut SqlParams, target: Target) {
-        clauses.push(format!("available_from <= {}", params.int(self.now_ms)));
+    /// The tests on each row the walk reaches (the facets its index does not fix).
+    fn tests(&self, params: &mut SqlParams, target: Target) -> Vec<String> {
         let mut tests = Vec::new();
         let r = &self.residual;
         for (column, value) in &r.equal {
@@ -462,8 +537,15 @@ impl SearchPlan {
             ProtectedFilter::Exclude => tests.push("protected = FALSE".into()),
             ProtectedFilter::Only => tests.push("protected = TRUE".into()),
         }
-        clauses.extend(tests);
+        tests
     }
+}
+
+/// The index part of a range statement (`SearchPlan::walk`).
+struct Walk {
+    from: String,
+    conditions: Vec<String>,
+    order_by: String,
 }
 
 /// `column = value` as a test on the rows a walk reaches, never a way in: PostgreSQL could
@@ -478,17 +560,22 @@ fn test_equal(column: &str, value: &str, target: Target) -> String {
 }
 
 /// The statements a search of `plan` can run, to be explained by the plan tests: the walk of
-/// its first range, and the look-up of digit-index candidates when `digit_candidates` (the
-/// query is one the digit index serves). Every range's statement has the same text.
+/// its first range (with `budget`) and its budget check, and the look-up of digit-index
+/// candidates when `digit_candidates` (the query is one the digit index serves). Every range's
+/// statements have the same text.
 pub fn statements(
     plan: &SearchPlan,
     digit_candidates: bool,
     limit: usize,
+    budget: u64,
     target: Target,
 ) -> Vec<(String, Vec<SqlValue>)> {
     let mut out = Vec::new();
     if let Some(range) = plan.ranges.first() {
-        out.push(plan.range_statement(range, limit, target));
+        out.push(plan.range_statement(range, limit, Some(budget), target));
+        if plan.has_tests() {
+            out.push(plan.budget_used_statement(range, budget, target));
+        }
     }
     if digit_candidates {
         let sample: Vec<String> = ["+12065550100", "+12065550101", "+61491570156"]
@@ -575,7 +662,7 @@ mod tests {
         );
         assert_eq!(p.index, BY_STATE);
         assert_eq!(p.ranges, vec![KeyRange::prefix("+1206555")]);
-        let (sql, _) = p.range_statement(&p.ranges[0], 51, Target::Sqlite);
+        let (sql, _) = p.range_statement(&p.ranges[0], 51, None, Target::Sqlite);
         assert!(sql.contains("INDEXED BY numbers_offered_state"), "{sql}");
         assert!(
             sql.contains("country = ?"),

@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{Error, Limit, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, NumberId};
 use numbers_core::number::{E164, NewNumber, Number};
 use numbers_core::search::SearchQuery;
-use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
+use numbers_core::store::{
+    ImportOutcome, InventoryStats, InventoryStore, NumberFilter, SearchBudget,
+};
 use numbers_store_sql::digit_index::{
     DigitIndex, DigitIndexBuilder, DigitIndexCache, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL,
     chunk_sizes,
@@ -51,6 +53,7 @@ fn digit_search(
     digits: &DigitIndexCache,
     query: &SearchQuery,
     now: Timestamp,
+    budget: u64,
 ) -> Result<(Vec<Number>, bool)> {
     let watermark: i64 = tx.query_row(IMPORT_WATERMARK_SQL, [], |r| r.get(0)).db()?;
     let index = digits.fresh(watermark);
@@ -61,17 +64,25 @@ fn digit_search(
         _ => None,
     };
     let Some(candidates) = candidates else {
-        return Ok((search::walk(tx, &plan, wanted)?, index.is_none()));
+        return Ok((
+            search::walk(tx, &plan, wanted, Some(budget))?,
+            index.is_none(),
+        ));
     };
     let mut candidates = candidates.filter(|e164| plan.admits(e164));
     let mut found = Vec::with_capacity(wanted);
+    let mut read = 0;
     for size in chunk_sizes(query.page_size) {
         let chunk: Vec<String> = candidates.by_ref().take(size).collect();
         if chunk.is_empty() {
             break;
         }
+        read += chunk.len() as u64;
+        if read > budget {
+            return Err(Error::OverLimit(Limit::SearchTooBroad));
+        }
         let limit = wanted - found.len();
-        found.extend(search::run(tx, |target| {
+        found.extend(search::select(tx, |target| {
             plan.candidates_statement(&chunk, limit, target)
         })?);
         if found.len() >= wanted {
@@ -112,16 +123,24 @@ impl InventoryStore for SqliteStore {
         .await
     }
 
-    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+    async fn search_available_within(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: SearchBudget,
+    ) -> Result<Vec<Number>> {
         let query = query.clone();
+        let budget = self.limits.rows(budget);
         if !DigitIndex::serves(&query) {
             return self
-                .read(move |tx| search::matching(tx, &query, now, query.page_size as usize + 1))
+                .read(move |tx| {
+                    search::matching(tx, &query, now, query.page_size as usize + 1, Some(budget))
+                })
                 .await;
         }
         let digits = Arc::clone(&self.digits);
         let (found, stale) = self
-            .read(move |tx| digit_search(tx, &digits, &query, now))
+            .read(move |tx| digit_search(tx, &digits, &query, now, budget))
             .await?;
         if stale && self.digits.start_build() {
             let (pool, digits) = (Arc::clone(&self.pool), Arc::clone(&self.digits));

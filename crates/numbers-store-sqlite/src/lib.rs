@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use numbers_core::error::{Error, Result};
-use numbers_core::store::{BulkLoadStore, HealthStore};
+use numbers_core::store::{BulkLoadStore, HealthStore, SearchBudget, SearchLimits};
 use numbers_store_sql::{inventory_is_empty_sql, search_indexes};
 use rusqlite::{Connection, Transaction};
 
@@ -40,6 +40,8 @@ use crate::db::{DbResult, Pool};
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Arc<Pool>,
+    /// How much one search may read (`SearchLimits`).
+    limits: SearchLimits,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
 }
@@ -56,12 +58,18 @@ impl SqliteStore {
     /// Opens (creating if missing) the database named by `url` — `sqlite://path`, `sqlite:path`
     /// or a bare path — and applies pending migrations.
     pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with(url, SearchLimits::default()).await
+    }
+
+    /// `open`, with the search budgets `limits`.
+    pub async fn open_with(url: &str, limits: SearchLimits) -> Result<SqliteStore> {
         let path = db::path_from_url(url)?;
         let pool = tokio::task::spawn_blocking(move || Pool::open(path))
             .await
             .map_err(|e| Error::internal(format!("SQLite open task failed: {e}")))??;
         Ok(SqliteStore {
             pool: Arc::new(pool),
+            limits,
             digits: Arc::default(),
         })
     }
@@ -75,7 +83,9 @@ impl SqliteStore {
         now: numbers_core::clock::Timestamp,
     ) -> Result<Vec<(String, String)>> {
         let query = query.clone();
-        self.read(move |tx| search::explain(tx, &query, now)).await
+        let budget = self.limits.rows(SearchBudget::Quick);
+        self.read(move |tx| search::explain(tx, &query, now, budget))
+            .await
     }
 
     /// The database file (its WAL and shared-memory files sit next to it).

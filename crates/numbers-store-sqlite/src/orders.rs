@@ -187,7 +187,7 @@ fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
             let mut query = query.clone();
             query.after = None;
             let wanted = order.remaining_quantity() as usize;
-            let candidates = crate::search::matching(conn, &query, now, wanted)?;
+            let candidates = crate::search::matching(conn, &query, now, wanted, None)?;
             plan_search(&order, candidates, now)
         }
     };

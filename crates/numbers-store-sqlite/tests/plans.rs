@@ -19,7 +19,11 @@ use numbers_store_sqlite::SqliteStore;
 
 /// What a good plan looks like for `sql`, or why this one is not.
 fn judge(sql: &str, plan: &str, driving: &str) -> Result<(), String> {
-    if let Some(step) = plan.lines().find(|l| l.trim_start().starts_with("SCAN")) {
+    // (A budgeted walk is a subquery, `walked`, read as it is produced: scanning it is fine.)
+    if let Some(step) = plan
+        .lines()
+        .find(|l| l.trim_start().starts_with("SCAN numbers"))
+    {
         return Err(format!("scans: {step}"));
     }
     if plan.contains("TEMP B-TREE") {

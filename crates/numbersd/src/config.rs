@@ -9,6 +9,7 @@ use numbers_api::{EdgeLimits, Rate};
 use numbers_core::account::{IssuedKey, ServerSecret};
 use numbers_core::number::NumberType;
 use numbers_core::service::{AgingPolicy, AgingRule, ServiceConfig};
+use numbers_core::store::SearchLimits;
 use numbers_core::webhook::WebhookSettings;
 use serde::Deserialize;
 
@@ -45,6 +46,32 @@ pub struct FileConfig {
     pub limits: Option<FileLimits>,
     #[serde(default)]
     pub connections: Option<FileConnections>,
+    #[serde(default)]
+    pub search: Option<FileSearch>,
+}
+
+/// `[search]`: how many rows one search may read before it moves to the thorough lane, and
+/// before it is refused as too broad (`numbers_core::store::SearchLimits`, docs/PERFORMANCE.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSearch {
+    pub quick_rows: Option<u64>,
+    pub thorough_rows: Option<u64>,
+}
+
+impl FileSearch {
+    fn apply(&self, limits: &mut SearchLimits) -> anyhow::Result<()> {
+        if let Some(v) = self.quick_rows {
+            limits.quick_rows = v;
+        }
+        if let Some(v) = self.thorough_rows {
+            limits.thorough_rows = v;
+        }
+        if limits.quick_rows == 0 || limits.thorough_rows < limits.quick_rows {
+            bail!("search.quick_rows must be positive and search.thorough_rows at least as large");
+        }
+        Ok(())
+    }
 }
 
 /// `[limits]`: the edge's request limits and throttles (docs/SECURITY.md). A rate of 0 switches
@@ -290,6 +317,8 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// The HTTP server's limits, throttles and connection timeouts.
     pub serve: ServeSettings,
+    /// How much one search may read (`[search]`).
+    pub search_limits: SearchLimits,
 }
 
 impl Config {
@@ -393,8 +422,13 @@ impl Config {
             connections.apply(&mut serve.connections)?;
         }
         overrides.connections.apply(&mut serve.connections)?;
+        let mut search_limits = SearchLimits::default();
+        if let Some(search) = &file.search {
+            search.apply(&mut search_limits)?;
+        }
         Ok(Config {
             serve,
+            search_limits,
             provisioning_url,
             provisioning_timeout,
             database_url: overrides

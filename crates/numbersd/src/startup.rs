@@ -14,7 +14,7 @@ use numbers_api::sinch::{SinchCallbackTargets, SinchRenderer};
 use numbers_api::{ApiState, EdgeLimits, app};
 use numbers_core::clock::Clock;
 use numbers_core::service::{Service, ServiceConfig};
-use numbers_core::store::Store;
+use numbers_core::store::{SearchLimits, Store};
 use numbers_core::webhook::Registry;
 use numbers_core::webhook::worker::run_webhook_worker;
 use numbers_core::worker::{
@@ -31,14 +31,22 @@ use crate::webhook_http::ReqwestTransport;
 /// Opens (creating and migrating if needed) the database named by the URL: `postgres://…` or
 /// `postgresql://…` for PostgreSQL, anything else is a SQLite file.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(database_url, SearchLimits::default()).await
+}
+
+/// `open_store` with the search budgets of the configuration (`[search]`).
+pub async fn open_store_with(
+    database_url: &str,
+    limits: SearchLimits,
+) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(database_url)
+        let store = PostgresStore::connect_with(database_url, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening PostgreSQL")?;
         Ok(Arc::new(store))
     } else {
-        let store = SqliteStore::open(database_url)
+        let store = SqliteStore::open_with(database_url, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening SQLite")?;

@@ -141,6 +141,7 @@ pub(crate) fn problem_kind(limit: Limit) -> &'static str {
         Limit::Overloaded { .. } => "overloaded",
         Limit::BodyTooLarge { .. } => "body-too-large",
         Limit::BodyTimeout => "body-timeout",
+        Limit::SearchTooBroad => "search-too-broad",
     }
 }
 
@@ -150,6 +151,7 @@ pub(crate) fn title(limit: Limit) -> &'static str {
         Limit::Overloaded { .. } => "Server busy",
         Limit::BodyTooLarge { .. } => "Request body too large",
         Limit::BodyTimeout => "Request body timeout",
+        Limit::SearchTooBroad => "Search too broad",
     }
 }
 

@@ -179,6 +179,7 @@ impl SinchError {
                     Limit::Overloaded { .. } => "UNAVAILABLE",
                     Limit::BodyTooLarge { .. } => "CONTENT_TOO_LARGE",
                     Limit::BodyTimeout => "DEADLINE_EXCEEDED",
+                    Limit::SearchTooBroad => "INVALID_ARGUMENT",
                 },
                 limit.to_string(),
                 vec![],

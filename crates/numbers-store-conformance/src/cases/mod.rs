@@ -10,6 +10,7 @@ mod numbers;
 mod orders;
 mod provisioning;
 mod reservations;
+mod search_budget;
 mod webhooks;
 
 pub use accounts::*;
@@ -21,4 +22,5 @@ pub use numbers::*;
 pub use orders::*;
 pub use provisioning::*;
 pub use reservations::*;
+pub use search_budget::*;
 pub use webhooks::*;

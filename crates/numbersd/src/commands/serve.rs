@@ -9,12 +9,12 @@ use numbers_core::worker::WorkerSettings;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::startup::{build_service, launch_with, open_store, shutdown_signal, spawn_metrics};
+use crate::startup::{build_service, launch_with, open_store_with, shutdown_signal, spawn_metrics};
 
 /// Opens the database and builds the service with its server secret (configured, or the SQLite
 /// database's own, see `secret`), accepting the configured operator key.
 pub async fn service_for(config: &Config) -> anyhow::Result<Service> {
-    let store = open_store(&config.database_url).await?;
+    let store = open_store_with(&config.database_url, config.search_limits).await?;
     let mut settings = config.service.clone();
     settings.secret_key = crate::secret::resolve(config, store.backend() == "postgres")?;
     let mut service = build_service(store, Arc::new(SystemClock), settings);
@@ -53,7 +53,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(&config.database_url).await?;
+    let store = open_store_with(&config.database_url, config.search_limits).await?;
     println!(
         "database {} is at the current schema ({})",
         config.database_url,

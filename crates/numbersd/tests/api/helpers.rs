@@ -8,9 +8,10 @@ use std::time::Duration;
 use numbers_core::account::{IssuedKey, ServerSecret};
 use numbers_core::clock::{Clock, ManualClock};
 use numbers_core::service::{Service, ServiceConfig};
+use numbers_core::store::SearchLimits;
 use numbers_core::webhook::Registry;
 use numbers_core::worker::WorkerSettings;
-use numbersd::startup::{build_service_with, launch, open_store, webhook_registry};
+use numbersd::startup::{build_service_with, launch, open_store_with, webhook_registry};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -53,6 +54,8 @@ pub struct AppOptions {
     pub webhooks: Registry,
     /// Adjusts the service before the server starts (e.g. a provisioning hook).
     pub configure: Box<dyn FnOnce(Service) -> Service + Send>,
+    /// How much one search may read.
+    pub search_limits: SearchLimits,
 }
 
 impl Default for AppOptions {
@@ -70,6 +73,7 @@ impl Default for AppOptions {
             config,
             webhooks: webhook_registry(),
             configure: Box::new(|service| service),
+            search_limits: SearchLimits::default(),
         }
     }
 }
@@ -133,7 +137,9 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
 
 /// A server process over the database at `url` (which may already be in use by another).
 pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
-    let store = open_store(url).await.expect("open store");
+    let store = open_store_with(url, options.search_limits)
+        .await
+        .expect("open store");
     let clock = options.clock;
     let service = (options.configure)(build_service_with(
         store,

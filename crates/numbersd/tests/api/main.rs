@@ -16,6 +16,7 @@ mod receiver;
 mod reservations;
 mod sdk_install;
 mod search;
+mod search_budgets;
 mod search_under_orders;
 mod sinch;
 mod sinch_callbacks;
