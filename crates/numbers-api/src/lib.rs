@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bandwidth;
+pub mod edge;
 mod health;
 mod http_metrics;
 mod messagemedia;
@@ -15,42 +16,40 @@ mod wire;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use numbers_core::service::Service;
+
+pub use edge::{Edge, EdgeLimits, Rate};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
     pub service: Service,
-    /// Operator-only maintenance routes run the sweeps on demand (tests, emulator use).
-    pub settings: Arc<ApiSettings>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApiSettings {
-    /// Largest accepted request body.
-    pub body_limit_bytes: usize,
-}
-
-impl Default for ApiSettings {
-    fn default() -> Self {
-        ApiSettings {
-            body_limit_bytes: 4 * 1024 * 1024,
-        }
-    }
+    /// The edge's limits and throttles (shared by every route).
+    pub edge: Arc<Edge>,
 }
 
 impl ApiState {
+    /// With the default limits (docs/SECURITY.md).
     pub fn new(service: Service) -> Self {
+        ApiState::with_limits(service, EdgeLimits::default())
+    }
+
+    pub fn with_limits(service: Service, limits: EdgeLimits) -> Self {
         ApiState {
             service,
-            settings: Arc::new(ApiSettings::default()),
+            edge: Arc::new(Edge::new(limits)),
         }
     }
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application. Every route, the fallback included, is wrapped by the edge guard
+/// (limits, throttles, catch-panic) and, outside it, the request metrics, so refusals are counted
+/// under their route too. Bodies are read and limited by the guard; axum's own extractor limit
+/// is set to the same value so no extractor refuses earlier.
 pub fn app(state: ApiState) -> Router {
-    let limit = state.settings.body_limit_bytes;
+    let edge = state.edge.clone();
+    let limit = edge.limits().body_limit_bytes;
     Router::new()
         .merge(health::routes())
         .merge(native::routes())
@@ -58,7 +57,8 @@ pub fn app(state: ApiState) -> Router {
         .merge(bandwidth::routes())
         .merge(sinch::routes())
         .fallback(native::problem::not_found_fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(edge, edge::guard))
         .layer(axum::middleware::from_fn(http_metrics::record))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .with_state(state)
 }

@@ -44,9 +44,78 @@ pub enum Error {
     Forbidden(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Refused at the edge before or instead of doing the work: too many requests, too busy, a
+    /// body too large or too slow. Each dialect answers it with the limit's HTTP status (and
+    /// `Retry-After` where the limit says when to come back).
+    #[error("{0}")]
+    OverLimit(Limit),
     /// Detail is logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which edge limit refused a request (see docs/SECURITY.md for each limit and its default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Over a request-rate or failed-authentication limit (429).
+    TooManyRequests { retry_after_seconds: u64 },
+    /// Load shedding or a request that ran out of time in the server (503).
+    Overloaded { retry_after_seconds: u64 },
+    /// The request body is larger than the server accepts (413).
+    BodyTooLarge { limit_bytes: usize },
+    /// The client did not send its body in time (408).
+    BodyTimeout,
+    /// A search read more of the inventory than a search may (`store::SearchBudget`) without
+    /// filling its page: narrowing it helps, retrying the same does not (400).
+    SearchTooBroad,
+}
+
+impl Limit {
+    /// The HTTP status every dialect answers this limit with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Limit::TooManyRequests { .. } => 429,
+            Limit::Overloaded { .. } => 503,
+            Limit::BodyTooLarge { .. } => 413,
+            Limit::BodyTimeout => 408,
+            Limit::SearchTooBroad => 400,
+        }
+    }
+
+    /// Seconds for the `Retry-After` header, when the limit says when to come back.
+    pub fn retry_after_seconds(self) -> Option<u64> {
+        match self {
+            Limit::TooManyRequests {
+                retry_after_seconds,
+            }
+            | Limit::Overloaded {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            Limit::BodyTooLarge { .. } | Limit::BodyTimeout | Limit::SearchTooBroad => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::TooManyRequests {
+                retry_after_seconds,
+            } => write!(f, "too many requests; retry after {retry_after_seconds} s"),
+            Limit::Overloaded {
+                retry_after_seconds,
+            } => write!(f, "the server is busy; retry after {retry_after_seconds} s"),
+            Limit::BodyTooLarge { limit_bytes } => {
+                write!(f, "the request body is larger than {limit_bytes} bytes")
+            }
+            Limit::BodyTimeout => write!(f, "the request body was not received in time"),
+            Limit::SearchTooBroad => write!(
+                f,
+                "the search reads too much of the inventory for what it finds: narrow it (an area \
+                 code, NPA-NXX, rate center, ZIP or a longer digit pattern)"
+            ),
+        }
+    }
 }
 
 fn summarize(errors: &[FieldError]) -> String {

@@ -82,14 +82,67 @@ pub struct NumberFilter {
     pub after: Option<String>,
 }
 
+/// How much reading one search may do. A search walks one index in E.164 order and stops after
+/// a page, so most read a few dozen entries; one whose other facets match little of what the
+/// index narrows to (a rare capability within a state…) may read many before it fills a page.
+/// The budget bounds that, so that no search can hold a connection for long: searches start
+/// `Quick`, and the few that need more run again `Thorough`, a few at a time
+/// (`Service::search`). The sizes are `SearchLimits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchBudget {
+    Quick,
+    Thorough,
+}
+
+/// The two search budgets, in rows read. Each store turns rows into what it can enforce:
+/// SQLite counts virtual-machine instructions (a progress handler), PostgreSQL, which cannot
+/// count the rows a statement reads, sets a statement timeout of so many microseconds per row
+/// (each store's docs say how many).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchLimits {
+    /// A page of an ordinary search reads under a hundred rows.
+    pub quick_rows: u64,
+    pub thorough_rows: u64,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        SearchLimits {
+            quick_rows: 20_000,
+            thorough_rows: 400_000,
+        }
+    }
+}
+
+impl SearchLimits {
+    pub fn rows(&self, budget: SearchBudget) -> u64 {
+        match budget {
+            SearchBudget::Quick => self.quick_rows,
+            SearchBudget::Thorough => self.thorough_rows,
+        }
+    }
+}
+
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
     /// Inserts the numbers not yet in the inventory as AVAILABLE from `at`, in one transaction,
     /// with one `number.imported` event for the batch.
     async fn import_numbers(&self, numbers: &[NewNumber], at: Timestamp) -> Result<ImportOutcome>;
     /// Up to `page_size + 1` numbers matching the query and publicly available at `now`
-    /// (`Number::is_publicly_available`), in E.164 order after `query.after`.
-    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>>;
+    /// (`Number::is_publicly_available`), in E.164 order after `query.after`, with the
+    /// `Thorough` budget.
+    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+        self.search_available_within(query, now, SearchBudget::Thorough)
+            .await
+    }
+    /// `search_available`, giving up with `Error::OverLimit(Limit::SearchTooBroad)` once the
+    /// search has read more than `budget` allows.
+    async fn search_available_within(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: SearchBudget,
+    ) -> Result<Vec<Number>>;
     async fn get_number(&self, e164: &E164) -> Result<Option<Number>>;
     async fn get_number_by_id(&self, id: NumberId) -> Result<Option<Number>>;
     /// Up to `page_size + 1` numbers ASSIGNED to the account, in E.164 order after `filter.after`.

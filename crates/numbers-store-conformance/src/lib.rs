@@ -26,6 +26,7 @@ use numbers_core::store::Store;
 
 mod cases;
 pub mod fixtures;
+pub mod query_shapes;
 pub mod support;
 
 pub use cases::*;

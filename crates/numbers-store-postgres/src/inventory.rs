@@ -10,25 +10,27 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::Result;
+use numbers_core::error::{Error, Limit, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, NumberId};
 use numbers_core::number::{E164, NewNumber, Number};
 use numbers_core::search::SearchQuery;
-use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
+use numbers_core::store::{
+    ImportOutcome, InventoryStats, InventoryStore, NumberFilter, SearchBudget,
+};
 use numbers_store_sql::digit_index::{
-    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, candidate_where,
-    chunk_sizes,
+    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, chunk_sizes,
 };
 use numbers_store_sql::{
     NUMBER_COLUMNS, NumberRow, Placeholder, SqlParams, account_filter_matches,
-    account_numbers_where, available_where,
+    account_numbers_where,
 };
 use tokio_postgres::{IsolationLevel, Transaction};
 
 use crate::events::append_and_commit;
 use crate::rows::{get, number_from_row, numbers_from_rows, select_numbers};
-use crate::{Bind, PostgresStore, binds, db_err, refs};
+use crate::{Bind, PostgresStore, binds, db_err, refs, search};
+use numbers_store_sql::search_plan::{SearchPlan, Target};
 
 /// Rows per INSERT statement: large enough that per-statement overhead vanishes, small enough
 /// to keep the bound arrays (32 columns) to a few megabytes.
@@ -236,24 +238,20 @@ impl InventoryStore for PostgresStore {
         Ok(outcome)
     }
 
-    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+    async fn search_available_within(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: SearchBudget,
+    ) -> Result<Vec<Number>> {
+        let budget = self.limits.rows(budget);
         if DigitIndex::serves(query) {
-            return self.digit_search(query, now).await;
+            return self.digit_search(query, now, budget).await;
         }
-        let mut params = SqlParams::new(Placeholder::DollarNumbered);
-        let where_clause = available_where(query, now, &mut params);
-        let limit = params.int(i64::from(query.page_size) + 1);
-        let sql = format!(
-            "{} WHERE {where_clause} ORDER BY e164 LIMIT {limit}",
-            select_numbers()
-        );
-        let values = binds(params.values);
-        let client = self.client().await?;
-        let rows = client
-            .query(sql.as_str(), &refs(&values))
-            .await
-            .map_err(db_err)?;
-        numbers_from_rows(&rows)
+        let client = self.search_client().await?;
+        let plan = search::plan(&**client, query, now).await?;
+        let wanted = query.page_size as usize + 1;
+        search::walk(&**client, &plan, wanted, &search::Walking::search(budget)).await
     }
 
     async fn get_number(&self, e164: &E164) -> Result<Option<Number>> {
@@ -346,8 +344,13 @@ impl PostgresStore {
     /// A contains / ends-with search through the digit index when it is fresh for this
     /// transaction's snapshot (REPEATABLE READ, so the watermark and every verification query
     /// see the same committed imports), else by plain SQL while a rebuild starts.
-    async fn digit_search(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
-        let mut client = self.client().await?;
+    async fn digit_search(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: u64,
+    ) -> Result<Vec<Number>> {
+        let mut client = self.search_client().await?;
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -362,6 +365,7 @@ impl PostgresStore {
             .try_get(0)
             .map_err(db_err)?;
         let index = self.digits.fresh(watermark);
+        let plan = search::plan(&*tx, query, now).await?;
         let candidates = match (&index, &query.pattern) {
             (Some(index), Some(pattern)) => index.candidates(pattern, query.after.as_deref()),
             _ => None,
@@ -369,24 +373,25 @@ impl PostgresStore {
         let wanted = query.page_size as usize + 1;
         let mut found = Vec::with_capacity(wanted);
         match candidates {
-            Some(mut candidates) => {
+            Some(candidates) => {
+                let mut candidates = candidates.filter(|e164| plan.admits(e164));
+                let mut read = 0;
                 for size in chunk_sizes(query.page_size) {
                     let chunk: Vec<String> = candidates.by_ref().take(size).collect();
                     if chunk.is_empty() {
                         break;
                     }
-                    let mut params = SqlParams::new(Placeholder::DollarNumbered);
-                    let clause = candidate_where(query, now, &chunk, &mut params);
-                    let limit = params.int((wanted - found.len()) as i64);
-                    let sql = format!(
-                        "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
-                        select_numbers()
-                    );
-                    let values = binds(params.values);
+                    read += chunk.len() as u64;
+                    if read > budget {
+                        return Err(Error::OverLimit(Limit::SearchTooBroad));
+                    }
+                    let (sql, params) =
+                        plan.candidates_statement(&chunk, wanted - found.len(), Target::PostgreSql);
+                    let values = binds(params);
                     let rows = tx
                         .query(sql.as_str(), &refs(&values))
                         .await
-                        .map_err(db_err)?;
+                        .map_err(search::search_err)?;
                     found.extend(numbers_from_rows(&rows)?);
                     if found.len() >= wanted {
                         break;
@@ -394,27 +399,18 @@ impl PostgresStore {
                 }
             }
             None => {
-                let mut params = SqlParams::new(Placeholder::DollarNumbered);
-                let clause = available_where(query, now, &mut params);
-                let limit = params.int(wanted as i64);
-                let sql = format!(
-                    "{} WHERE {clause} ORDER BY e164 LIMIT {limit}",
-                    select_numbers()
-                );
-                let values = binds(params.values);
-                let rows = tx
-                    .query(sql.as_str(), &refs(&values))
-                    .await
-                    .map_err(db_err)?;
-                found = numbers_from_rows(&rows)?;
+                found = search::walk(&*tx, &plan, wanted, &search::Walking::search(budget)).await?
             }
         }
+        SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
         tx.commit().await.map_err(db_err)?;
         drop(client);
         if index.is_none() && self.digits.start_build() {
             // Built off the request path; searches use plain SQL until it is installed.
             let store = PostgresStore {
                 pool: self.pool.clone(),
+                search_pool: self.search_pool.clone(),
+                limits: self.limits,
                 digits: Arc::clone(&self.digits),
                 secrets: self.secrets.clone(),
             };

@@ -18,6 +18,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod rows;
+mod search;
 mod secrets;
 mod sites;
 mod tokens;
@@ -30,8 +31,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use numbers_core::error::{Error, Result};
 use numbers_core::sealing::SecretBox;
-use numbers_core::store::{BulkLoadStore, HealthStore};
-use numbers_store_sql::{SEARCH_INDEXES, SqlValue, inventory_is_empty_sql};
+use numbers_core::store::{BulkLoadStore, HealthStore, SearchLimits};
+use numbers_store_sql::{SqlValue, inventory_is_empty_sql, search_indexes};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -40,10 +41,17 @@ use tokio_postgres::types::ToSql;
 /// modest pool serves many concurrent requests; several processes share the server's
 /// `max_connections`.
 const POOL_SIZE: usize = 16;
+/// Connections that run public searches, apart from the rest: their planner settings hold
+/// every search to its plan (`search`), and a burst of searches cannot take the connections
+/// that orders and webhooks need.
+const SEARCH_POOL_SIZE: usize = 8;
 
 /// A numbersd store on one PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
+    search_pool: Pool,
+    /// How much one search may read (`SearchLimits`).
+    limits: SearchLimits,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
     /// Seals the secret columns (`numbers_store_sql::sealed_fields`); without a key, writing a
@@ -63,22 +71,23 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/dbname`) and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
+        Self::connect_with(url, SearchLimits::default()).await
+    }
+
+    /// `connect`, with the search budgets `limits`.
+    pub async fn connect_with(url: &str, limits: SearchLimits) -> Result<PostgresStore> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| Error::internal(format!("invalid PostgreSQL URL: {e}")))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let mut search_config = config.clone();
+        let options = search::session_options();
+        search_config.options(&match config.get_options() {
+            Some(given) => format!("{given} {options}"),
+            None => options,
+        });
         let store = PostgresStore {
-            pool,
+            search_pool: build_pool(search_config, SEARCH_POOL_SIZE)?,
+            pool: build_pool(config, POOL_SIZE)?,
+            limits,
             digits: Arc::default(),
             secrets: SecretBox::default(),
         };
@@ -109,12 +118,35 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object> {
-        // Not reaching the database at all is an outage, not a bug: say so.
-        self.pool
-            .get()
-            .await
-            .map_err(|e| Error::Unavailable(format!("PostgreSQL connection: {e}")))
+        checkout(&self.pool).await
     }
+
+    /// A search connection (`search::session_options`).
+    async fn search_client(&self) -> Result<Object> {
+        checkout(&self.search_pool).await
+    }
+}
+
+fn build_pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))
+}
+
+async fn checkout(pool: &Pool) -> Result<Object> {
+    // Not reaching the database at all is an outage, not a bug: say so.
+    pool.get()
+        .await
+        .map_err(|e| Error::Unavailable(format!("PostgreSQL connection: {e}")))
 }
 
 /// Creates the empty database `name` on the server of `server_url` and returns the URL of that
@@ -254,7 +286,7 @@ impl BulkLoadStore for PostgresStore {
             .try_get(0)
             .map_err(db_err)?;
         if empty {
-            for (name, _) in SEARCH_INDEXES {
+            for (name, _) in search_indexes() {
                 tx.batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
                     .await
                     .map_err(db_err)?;
@@ -276,15 +308,15 @@ impl BulkLoadStore for PostgresStore {
     }
 }
 
-/// Creates every search index that is missing (`numbers_store_sql::SEARCH_INDEXES`), with room
+/// Creates every search index that is missing (`numbers_store_sql::search_indexes`), with room
 /// to sort; a no-op when they all exist.
 async fn ensure_search_indexes(client: &tokio_postgres::Client) -> Result<()> {
     client
         .batch_execute("SET maintenance_work_mem = '256MB'")
         .await
         .map_err(db_err)?;
-    for (_, sql) in SEARCH_INDEXES {
-        client.batch_execute(sql).await.map_err(db_err)?;
+    for (_, sql) in search_indexes() {
+        client.batch_execute(&sql).await.map_err(db_err)?;
     }
     client
         .batch_execute("RESET maintenance_work_mem")

@@ -20,14 +20,13 @@ use numbers_core::order::{
     plan_explicit, plan_search, status_after_close,
 };
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
-use numbers_store_sql::{Placeholder, SqlParams, available_where};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use crate::events::{append_and_commit, number_event};
 use crate::reservations::lock_numbers;
-use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
-use crate::{Bind, PostgresStore, binds, db_err, refs, retry};
+use crate::rows::{get, update_numbers};
+use crate::{Bind, PostgresStore, db_err, refs, retry};
 
 const ORDER_COLUMNS: &str = "id, account_id, status, request, partial_allowed, backorder_requested, reservation_ids, \
 template, name, customer_order_id, idempotency_key, request_fingerprint, dialect_data, created_at, updated_at, \
@@ -258,19 +257,12 @@ async fn plan(
         OrderRequest::Search { query, .. } => {
             let mut query = query.clone();
             query.after = None;
-            let mut params = SqlParams::new(Placeholder::DollarNumbered);
-            let where_clause = available_where(&query, now, &mut params);
-            let limit = params.int(i64::from(order.remaining_quantity()));
-            let sql = format!(
-                "{} WHERE {where_clause} ORDER BY e164 LIMIT {limit} FOR UPDATE SKIP LOCKED",
-                select_numbers()
-            );
-            let values = binds(params.values);
-            let rows = tx
-                .query(sql.as_str(), &refs(&values))
-                .await
-                .map_err(db_err)?;
-            Ok(plan_search(order, numbers_from_rows(&rows)?, now))
+            crate::search::hold_to_plans(tx).await?;
+            let plan = crate::search::plan(tx, &query, now).await?;
+            let wanted = order.remaining_quantity() as usize;
+            let candidates =
+                crate::search::walk(tx, &plan, wanted, &crate::search::FOR_AN_ORDER).await?;
+            Ok(plan_search(order, candidates, now))
         }
     }
 }

@@ -29,3 +29,21 @@ async fn conformance() {
     numbers_store_conformance::run_all(&factory).await;
     factory.0.drop_all().await;
 }
+
+/// Search budgets need a store opened with small limits (`search_budget`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_budgets() {
+    let Some(url) = common::server_url() else {
+        return;
+    };
+    let dbs = common::FreshDbs::new(url);
+    drop(dbs.store().await);
+    let store = numbers_store_postgres::PostgresStore::connect_with(
+        &dbs.last_url(),
+        numbers_store_conformance::SMALL_LIMITS,
+    )
+    .await
+    .unwrap();
+    numbers_store_conformance::search_budgets(Arc::new(store)).await;
+    dbs.drop_all().await;
+}

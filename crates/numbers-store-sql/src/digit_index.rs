@@ -8,7 +8,7 @@
 //!   keys, plus for each of the 10,000 four-digit groups the positions of the numbers containing
 //!   it. It knows nothing of availability or of the other facets.
 //! - A search takes its candidates from it in E.164 order and asks the store which of them match
-//!   the whole query now (`candidate_where`: the ordinary `available_where` plus
+//!   the whole query now (`SearchPlan::candidates_statement`: the plan's tests on
 //!   `e164 IN (chunk)`), in the same read transaction, chunk after chunk, until the page is full.
 //!   So a result is exactly what the SQL search would answer; the index only skips the rows that
 //!   cannot match the digits.
@@ -22,10 +22,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use numbers_core::clock::Timestamp;
 use numbers_core::search::{DigitPattern, PatternPosition, SearchQuery};
-
-use crate::search_sql::{SqlParams, available_where};
 
 /// Digits per posting-list group.
 pub const GRAM: usize = 4;
@@ -259,19 +256,6 @@ impl DigitIndexCache {
         }
         self.building.store(false, Ordering::Release);
     }
-}
-
-/// `available_where` restricted to a chunk of candidates: what the store runs, in the same
-/// transaction as the watermark check, for each chunk (then `ORDER BY e164 LIMIT page_size + 1`).
-pub fn candidate_where(
-    query: &SearchQuery,
-    now: Timestamp,
-    chunk: &[String],
-    params: &mut SqlParams,
-) -> String {
-    let clause = available_where(query, now, params);
-    let list: Vec<String> = chunk.iter().map(|e| params.text(e.clone())).collect();
-    format!("{clause} AND e164 IN ({})", list.join(", "))
 }
 
 /// Chunk sizes for successive verification queries: the first asks for a little more than a

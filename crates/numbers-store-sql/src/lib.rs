@@ -12,16 +12,16 @@ pub mod digit_index;
 mod number_row;
 mod provisioning_row;
 pub mod sealed_fields;
+pub mod search_plan;
 mod search_sql;
 mod webhook_rows;
 
-pub use bulk_load::{SEARCH_INDEXES, inventory_is_empty_sql};
+pub use bulk_load::{inventory_is_empty_sql, search_indexes};
 pub use number_row::available_from;
 pub use number_row::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 pub use provisioning_row::{PROVISIONING_COLUMNS, ProvisioningRow};
 pub use search_sql::{
     Placeholder, SqlParams, SqlValue, account_filter_matches, account_numbers_where,
-    available_where,
 };
 pub use webhook_rows::{
     DELIVERY_COLUMNS, DeliveryRow, GONE_REASON, SUBSCRIPTION_COLUMNS, SubscriptionRow,

@@ -1,12 +1,10 @@
-//! `SearchQuery` and `NumberFilter` as SQL WHERE clauses over the `numbers` table. The semantics
-//! are those of `SearchQuery::matches`; the conformance suite checks both stores against it.
+//! Bound values and placeholders for the SQL both stores share, and `NumberFilter` (an
+//! account's own numbers) as a WHERE clause over the `numbers` table. Public search has its own
+//! planner (`search_plan`); both follow the semantics of `SearchQuery::matches`, which the
+//! conformance suite checks both stores against.
 
-use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::ids::AccountId;
-use numbers_core::search::{
-    CapabilityFilter, CapabilityMatch, DigitPattern, PatternPosition, ProtectedFilter, SearchQuery,
-    calling_code_of,
-};
+use numbers_core::search::{CapabilityFilter, CapabilityMatch, DigitPattern, PatternPosition};
 use numbers_core::store::NumberFilter;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,15 +58,8 @@ impl SqlParams {
         }
     }
 
-    /// `column` as an operand the planner may not serve from an index. SQLite: the unary `+`,
-    /// its documented way to disqualify a term — its planner knows only average rows per key,
-    /// not that one country holds 80 % of the inventory, and would walk the country index and
-    /// sort the whole country. PostgreSQL plans from sampled per-value statistics: no hint.
-    pub fn unindexed(&self, column: &str) -> String {
-        match self.style {
-            Placeholder::QuestionNumbered => format!("+{column}"),
-            Placeholder::DollarNumbered => column.to_string(),
-        }
+    pub fn style(&self) -> Placeholder {
+        self.style
     }
 
     pub fn text(&mut self, s: impl Into<String>) -> String {
@@ -112,7 +103,7 @@ fn prefix_range(column: &str, prefix: &str, params: &mut SqlParams) -> String {
     format!("{column} >= {lo} AND {column} < {hi}")
 }
 
-fn capability_clause(c: &CapabilityFilter, params: &mut SqlParams) -> Option<String> {
+pub(crate) fn capability_clause(c: &CapabilityFilter, params: &mut SqlParams) -> Option<String> {
     if c.set.is_empty() {
         return None;
     }
@@ -135,90 +126,6 @@ fn in_list(
 ) -> String {
     let placeholders: Vec<String> = values.into_iter().map(|v| params.text(v)).collect();
     format!("{column} IN ({})", placeholders.join(", "))
-}
-
-/// WHERE clause (without the keyword) for `search_available`: publicly available at `now` and
-/// matching every facet, after the keyset position. Order by `e164` and limit `page_size + 1`.
-pub fn available_where(q: &SearchQuery, now: Timestamp, params: &mut SqlParams) -> String {
-    let mut clauses = vec![format!("available_from <= {}", params.int(to_millis(now)))];
-    let types = || q.types.iter().map(|t| t.as_str().to_string());
-    match (&q.country, q.types.as_slice()) {
-        // numbers_offered_country_type holds exactly these, already in E.164 order.
-        (Some(country), [one]) => {
-            clauses.push(format!("country = {}", params.text(country.clone())));
-            clauses.push(format!("number_type = {}", params.text(one.as_str())));
-        }
-        // Several types (or any) interleave inside the country: walk the country's calling-code
-        // range of the E.164 index, in result order, and test country and type on the way.
-        (Some(country), _) => {
-            if let Some(code) = calling_code_of(country) {
-                clauses.push(prefix_range("e164", &format!("+{code}"), params));
-            }
-            let column = params.unindexed("country");
-            clauses.push(format!("{column} = {}", params.text(country.clone())));
-            if !q.types.is_empty() {
-                clauses.push(in_list(&params.unindexed("number_type"), types(), params));
-            }
-        }
-        (None, []) => {}
-        (None, _) => clauses.push(in_list("number_type", types(), params)),
-    }
-    clauses.extend(capability_clause(&q.capabilities, params));
-    if let Some(p) = &q.pattern {
-        clauses.push(pattern_clause(p, params));
-    }
-    if let Some(tf) = &q.toll_free_pattern {
-        // One range from the first to the last NPA, plus the exact NPA test: a single ordered
-        // walk of the e164 index that stops after `LIMIT` rows. (An OR of one range per NPA
-        // made the planners collect every toll-free number and sort them: 0.8 s at 200k.)
-        let npas: Vec<String> = tf.npas().iter().map(|npa| format!("+1{npa}")).collect();
-        match npas.as_slice() {
-            // One NPA (`87*` is 877 alone): the range is exact. An extra `substr` test would be
-            // estimated at PostgreSQL's default 0.5 % for a function, so that the plan expected
-            // 15 rows, collected and sorted all 67,724 of the NPA (274 ms at 10M numbers)
-            // instead of walking the index for a page (0.9 ms).
-            [only] => clauses.push(prefix_range("e164", only, params)),
-            [first, .., last] => {
-                let lo = params.text(first.clone());
-                let hi = params.text(format!("{last};"));
-                clauses.push(format!(
-                    "e164 >= {lo} AND e164 < {hi} AND {}",
-                    in_list("substr(e164, 1, 5)", npas.iter().cloned(), params)
-                ));
-            }
-            [] => {}
-        }
-    }
-    if let Some(prefix) = &q.nanp_prefix {
-        clauses.push(prefix_range("e164", &format!("+1{prefix}"), params));
-    }
-    for (column, value) in [
-        ("rate_center", &q.rate_center),
-        ("state_code", &q.state),
-        ("city", &q.city),
-        ("zip", &q.zip),
-        ("lata", &q.lata),
-    ] {
-        if let Some(v) = value {
-            // Imports store these upper-cased (see numbersd's importer); compare as such.
-            clauses.push(format!(
-                "{column} = {}",
-                params.text(v.to_ascii_uppercase())
-            ));
-        }
-    }
-    if let Some(c) = q.classification {
-        clauses.push(format!("classification = {}", params.text(c.as_str())));
-    }
-    match q.protected {
-        ProtectedFilter::Mixed => {}
-        ProtectedFilter::Exclude => clauses.push("protected = FALSE".into()),
-        ProtectedFilter::Only => clauses.push("protected = TRUE".into()),
-    }
-    if let Some(after) = &q.after {
-        clauses.push(format!("e164 > {}", params.text(after.clone())));
-    }
-    clauses.join(" AND ")
 }
 
 /// WHERE clause for `list_account_numbers`: ASSIGNED to the account and matching the filter.

@@ -263,11 +263,11 @@ fn run_group(conn: &Connection, group: Vec<WriteJob>) {
     }
 }
 
-/// Creates every search index that is missing (`numbers_store_sql::SEARCH_INDEXES`); a no-op
+/// Creates every search index that is missing (`numbers_store_sql::search_indexes`); a no-op
 /// when they all exist.
 pub(crate) fn ensure_search_indexes(conn: &Connection) -> Result<()> {
-    for (_, sql) in numbers_store_sql::SEARCH_INDEXES {
-        conn.execute_batch(sql).db()?;
+    for (_, sql) in numbers_store_sql::search_indexes() {
+        conn.execute_batch(&sql).db()?;
     }
     Ok(())
 }

@@ -5,19 +5,20 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{Error, Limit, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, NumberId};
 use numbers_core::number::{E164, NewNumber, Number};
 use numbers_core::search::SearchQuery;
-use numbers_core::store::{ImportOutcome, InventoryStats, InventoryStore, NumberFilter};
+use numbers_core::store::{
+    ImportOutcome, InventoryStats, InventoryStore, NumberFilter, SearchBudget,
+};
 use numbers_store_sql::digit_index::{
     DigitIndex, DigitIndexBuilder, DigitIndexCache, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL,
-    candidate_where, chunk_sizes,
+    chunk_sizes,
 };
 use numbers_store_sql::{
     NumberRow, Placeholder, SqlParams, SqlValue, account_filter_matches, account_numbers_where,
-    available_where,
 };
 use rusqlite::Transaction;
 
@@ -26,6 +27,8 @@ use crate::db::{DbResult, values};
 use crate::rows::{
     INSERT_NUMBER, insert_event, insert_number, number_by_e164, number_by_id, select_numbers,
 };
+use crate::search;
+use numbers_store_sql::search_plan::SearchPlan;
 
 /// Every stored number and the import watermark, in one read snapshot.
 fn load_digit_index(tx: &Transaction<'_>) -> Result<DigitIndex> {
@@ -50,43 +53,43 @@ fn digit_search(
     digits: &DigitIndexCache,
     query: &SearchQuery,
     now: Timestamp,
+    budget: u64,
 ) -> Result<(Vec<Number>, bool)> {
     let watermark: i64 = tx.query_row(IMPORT_WATERMARK_SQL, [], |r| r.get(0)).db()?;
     let index = digits.fresh(watermark);
+    let plan = search::plan(tx, query, now)?;
+    let wanted = query.page_size as usize + 1;
     let candidates = match (&index, &query.pattern) {
         (Some(index), Some(pattern)) => index.candidates(pattern, query.after.as_deref()),
         _ => None,
     };
-    let Some(mut candidates) = candidates else {
-        let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-        let clause = available_where(query, now, &mut params);
-        let limit = page_limit(query.page_size, &mut params);
-        let found = select_numbers(
-            tx,
-            &format!("{clause} ORDER BY e164 LIMIT {limit}"),
-            values(&params.values),
-        )?;
-        return Ok((found, index.is_none()));
+    let Some(candidates) = candidates else {
+        return Ok((
+            search::walk(tx, &plan, wanted, Some(budget))?,
+            index.is_none(),
+        ));
     };
-    let wanted = query.page_size as usize + 1;
+    let mut candidates = candidates.filter(|e164| plan.admits(e164));
     let mut found = Vec::with_capacity(wanted);
+    let mut read = 0;
     for size in chunk_sizes(query.page_size) {
         let chunk: Vec<String> = candidates.by_ref().take(size).collect();
         if chunk.is_empty() {
             break;
         }
-        let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-        let clause = candidate_where(query, now, &chunk, &mut params);
-        let limit = params.push(SqlValue::Int((wanted - found.len()) as i64));
-        found.extend(select_numbers(
-            tx,
-            &format!("{clause} ORDER BY e164 LIMIT {limit}"),
-            values(&params.values),
-        )?);
+        read += chunk.len() as u64;
+        if read > budget {
+            return Err(Error::OverLimit(Limit::SearchTooBroad));
+        }
+        let limit = wanted - found.len();
+        found.extend(search::select(tx, |target| {
+            plan.candidates_statement(&chunk, limit, target)
+        })?);
         if found.len() >= wanted {
             break;
         }
     }
+    SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
     Ok((found, false))
 }
 
@@ -120,25 +123,24 @@ impl InventoryStore for SqliteStore {
         .await
     }
 
-    async fn search_available(&self, query: &SearchQuery, now: Timestamp) -> Result<Vec<Number>> {
+    async fn search_available_within(
+        &self,
+        query: &SearchQuery,
+        now: Timestamp,
+        budget: SearchBudget,
+    ) -> Result<Vec<Number>> {
         let query = query.clone();
+        let budget = self.limits.rows(budget);
         if !DigitIndex::serves(&query) {
             return self
                 .read(move |tx| {
-                    let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-                    let clause = available_where(&query, now, &mut params);
-                    let limit = page_limit(query.page_size, &mut params);
-                    select_numbers(
-                        tx,
-                        &format!("{clause} ORDER BY e164 LIMIT {limit}"),
-                        values(&params.values),
-                    )
+                    search::matching(tx, &query, now, query.page_size as usize + 1, Some(budget))
                 })
                 .await;
         }
         let digits = Arc::clone(&self.digits);
         let (found, stale) = self
-            .read(move |tx| digit_search(tx, &digits, &query, now))
+            .read(move |tx| digit_search(tx, &digits, &query, now, budget))
             .await?;
         if stale && self.digits.start_build() {
             let (pool, digits) = (Arc::clone(&self.pool), Arc::clone(&self.digits));
@@ -223,82 +225,5 @@ impl InventoryStore for SqliteStore {
             })
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use numbers_core::clock::Timestamp;
-    use numbers_core::number::NumberType;
-    use numbers_core::search::SearchQuery;
-    use numbers_store_sql::{Placeholder, SqlParams, available_where};
-
-    use crate::db::{DbResult, values};
-
-    /// The plan of a search page, under the statistics a sampled ANALYZE leaves after a bulk
-    /// load where one country holds most numbers: the sample saw one country in the first 2,000
-    /// index entries, so "country = 'US'" looks like 2,000 rows of 1,000,000.
-    async fn plan(query: &SearchQuery) -> String {
-        let dir = std::env::temp_dir().join(format!("numbersd-plan-{}", uuid::Uuid::new_v4()));
-        let pool = crate::db::Pool::open(dir.join("plan.db")).unwrap();
-        pool.write(|tx| {
-            tx.execute_batch(
-                "ANALYZE; DELETE FROM sqlite_stat1; INSERT INTO sqlite_stat1 VALUES \
-                 ('numbers', 'numbers_offered_country_type', '1000000 2001 2001 1 1'), \
-                 ('numbers', 'numbers_offered_e164', '1000000 1 1'), \
-                 ('numbers', 'numbers_offered_classification', '1000000 1334 1 1'); \
-                 ANALYZE sqlite_schema;",
-            )
-            .db()
-        })
-        .await
-        .unwrap();
-        let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-        let clause = available_where(query, Timestamp::UNIX_EPOCH, &mut params);
-        let explained = pool
-            .read(|tx| {
-                let mut stmt = tx
-                    .prepare(&format!(
-                        "EXPLAIN QUERY PLAN SELECT * FROM numbers WHERE {clause} ORDER BY e164 LIMIT 51"
-                    ))
-                    .unwrap();
-                let rows = stmt
-                    .query_map(rusqlite::params_from_iter(values(&params.values)), |r| {
-                        r.get::<_, String>(3)
-                    })
-                    .unwrap()
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .unwrap();
-                Ok(rows.join("\n"))
-            })
-            .unwrap();
-        let _ = std::fs::remove_dir_all(dir);
-        explained
-    }
-
-    #[tokio::test]
-    async fn country_searches_walk_an_index_in_result_order_whatever_the_statistics() {
-        let country = |types: Vec<NumberType>| {
-            SearchQuery::builder()
-                .country(Some("US"), "country")
-                .types(types, "type")
-                .build()
-                .unwrap()
-        };
-        for (query, index) in [
-            (
-                country(vec![NumberType::Local]),
-                "numbers_offered_country_type",
-            ),
-            (country(vec![]), "numbers_offered_e164"),
-            (
-                country(vec![NumberType::Local, NumberType::Mobile]),
-                "numbers_offered_e164",
-            ),
-        ] {
-            let plan = plan(&query).await;
-            assert!(plan.contains(index), "{query:?}: {plan}");
-            assert!(!plan.contains("TEMP B-TREE"), "{query:?} sorts: {plan}");
-        }
     }
 }

@@ -20,6 +20,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod rows;
+mod search;
 mod secrets;
 mod sites;
 mod tokens;
@@ -31,8 +32,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use numbers_core::error::{Error, Result};
 use numbers_core::sealing::SecretBox;
-use numbers_core::store::{BulkLoadStore, HealthStore};
-use numbers_store_sql::{SEARCH_INDEXES, inventory_is_empty_sql};
+use numbers_core::store::{BulkLoadStore, HealthStore, SearchBudget, SearchLimits};
+use numbers_store_sql::{inventory_is_empty_sql, search_indexes};
 use rusqlite::{Connection, Transaction};
 
 pub use crate::db::path_from_url;
@@ -43,6 +44,8 @@ pub use crate::files::tighten as make_private;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Arc<Pool>,
+    /// How much one search may read (`SearchLimits`).
+    limits: SearchLimits,
     /// Contains / ends-with searches (a cache of the numbers' digits; see `digit_index`).
     digits: Arc<numbers_store_sql::digit_index::DigitIndexCache>,
     /// Seals the secret columns (`numbers_store_sql::sealed_fields`); without a key, writing a
@@ -62,12 +65,18 @@ impl SqliteStore {
     /// Opens (creating if missing) the database named by `url` — `sqlite://path`, `sqlite:path`
     /// or a bare path — and applies pending migrations.
     pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with(url, SearchLimits::default()).await
+    }
+
+    /// `open`, with the search budgets `limits`.
+    pub async fn open_with(url: &str, limits: SearchLimits) -> Result<SqliteStore> {
         let path = db::path_from_url(url)?;
         let pool = tokio::task::spawn_blocking(move || Pool::open(path))
             .await
             .map_err(|e| Error::internal(format!("SQLite open task failed: {e}")))??;
         Ok(SqliteStore {
             pool: Arc::new(pool),
+            limits,
             digits: Arc::default(),
             secrets: SecretBox::default(),
         })
@@ -78,6 +87,20 @@ impl SqliteStore {
     pub fn with_secrets(mut self, secrets: SecretBox) -> Self {
         self.secrets = secrets;
         self
+    }
+
+    /// How the database would run each statement of a search of `query` at `now`
+    /// (`EXPLAIN QUERY PLAN`, one line per step), with the statement: for the plan tests, and
+    /// for an operator who wants to see why a search is slow.
+    pub async fn explain_search(
+        &self,
+        query: &numbers_core::search::SearchQuery,
+        now: numbers_core::clock::Timestamp,
+    ) -> Result<Vec<(String, String)>> {
+        let query = query.clone();
+        let budget = self.limits.rows(SearchBudget::Quick);
+        self.read(move |tx| search::explain(tx, &query, now, budget))
+            .await
     }
 
     /// The database file (its WAL and shared-memory files sit next to it).
@@ -115,7 +138,7 @@ impl BulkLoadStore for SqliteStore {
                 .query_row(inventory_is_empty_sql(), [], |r| r.get(0))
                 .db()?;
             if empty {
-                for (name, _) in SEARCH_INDEXES {
+                for (name, _) in search_indexes() {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
                         .db()?;
                 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0008_country_type_search.sql"),
     ),
     (9, include_str!("../migrations/0009_secrets_at_rest.sql")),
+    (11, include_str!("../migrations/0011_search_plans.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<()> {

@@ -18,14 +18,14 @@ use numbers_core::order::{
 };
 use numbers_core::reservation::ReservationStatus;
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
-use numbers_store_sql::{Placeholder, SqlParams, SqlValue, available_where};
+use numbers_store_sql::{Placeholder, SqlParams, SqlValue};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::SqliteStore;
 use crate::db::{DbResult, is_unique_violation, retry, to_json, values};
 use crate::rows::{
     ORDER_COLUMNS, insert_event, insert_order_item, load_order, load_reservation, number_by_e164,
-    order_from_row, order_row, select_numbers, set_reservation_status, update_order,
+    order_from_row, order_row, set_reservation_status, update_order,
 };
 
 fn order_event(kind: EventKind, order: &Order, at: Timestamp) -> NewEvent {
@@ -186,14 +186,8 @@ fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
         OrderRequest::Search { query, .. } => {
             let mut query = query.clone();
             query.after = None;
-            let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-            let clause = available_where(&query, now, &mut params);
-            let limit = params.push(SqlValue::Int(i64::from(order.remaining_quantity())));
-            let candidates = select_numbers(
-                conn,
-                &format!("{clause} ORDER BY e164 LIMIT {limit}"),
-                values(&params.values),
-            )?;
+            let wanted = order.remaining_quantity() as usize;
+            let candidates = crate::search::matching(conn, &query, now, wanted, None)?;
             plan_search(&order, candidates, now)
         }
     };

@@ -62,8 +62,20 @@ pub(crate) fn select_numbers(
     tail: &str,
     params: Vec<Value>,
 ) -> Result<Vec<Number>> {
-    let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE {tail}");
-    let mut stmt = conn.prepare_cached(&sql).db()?;
+    query_numbers(
+        conn,
+        &format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE {tail}"),
+        params,
+    )
+}
+
+/// Whole numbers selected by a complete statement (its columns `NUMBER_COLUMNS`).
+pub(crate) fn query_numbers(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Vec<Number>> {
+    let mut stmt = conn.prepare_cached(sql).db()?;
     let rows = stmt
         .query_map(params_from_iter(params), number_row)
         .db()?

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::Overrides;
+use crate::config::{FileConnections, FileLimits, Overrides};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,6 +63,80 @@ pub struct GlobalArgs {
     /// Allow webhook targets on loopback / private addresses (true|false)
     #[arg(long, global = true, env = "NUMBERSD_WEBHOOKS_ALLOW_PRIVATE")]
     pub webhooks_allow_private: Option<bool>,
+    /// Throttles and load shedding (true|false; false is for benchmarks and contract tests)
+    #[arg(long, global = true, env = "NUMBERSD_THROTTLE")]
+    pub throttle: Option<bool>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The `[limits]` and `[connections]` keys of the configuration file, as flags and
+/// `NUMBERSD_LIMITS_*` / `NUMBERSD_CONNECTIONS_*` variables (docs/SECURITY.md has each default).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Limits (docs/SECURITY.md)")]
+pub struct LimitArgs {
+    /// Largest request body in bytes
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_BODY_BYTES")]
+    pub limits_body_bytes: Option<usize>,
+    /// Seconds from a request's headers to its response
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_REQUEST_TIMEOUT_SECONDS")]
+    pub limits_request_timeout_seconds: Option<u64>,
+    /// Requests handled at once before answering 503 (0: no limit)
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_MAX_IN_FLIGHT")]
+    pub limits_max_in_flight: Option<usize>,
+    /// Requests per second per account or operator (0: off)
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_PER_CREDENTIAL_PER_SECOND")]
+    pub limits_per_credential_per_second: Option<f64>,
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_PER_CREDENTIAL_BURST")]
+    pub limits_per_credential_burst: Option<u32>,
+    /// Requests per second per source address, IPv6 per /64 (0: off)
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_PER_ADDRESS_PER_SECOND")]
+    pub limits_per_address_per_second: Option<f64>,
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_PER_ADDRESS_BURST")]
+    pub limits_per_address_burst: Option<u32>,
+    /// Failed authentications per second per source address, refilled (0: off)
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_AUTH_FAILURES_PER_SECOND")]
+    pub limits_auth_failures_per_second: Option<f64>,
+    /// Failed authentications in a row before the address is refused
+    #[arg(long, global = true, env = "NUMBERSD_LIMITS_AUTH_FAILURES_BURST")]
+    pub limits_auth_failures_burst: Option<u32>,
+    /// Connections open at once
+    #[arg(long, global = true, env = "NUMBERSD_CONNECTIONS_MAX_OPEN")]
+    pub connections_max_open: Option<usize>,
+    /// Seconds to receive a request's headers
+    #[arg(
+        long,
+        global = true,
+        env = "NUMBERSD_CONNECTIONS_HEADER_TIMEOUT_SECONDS"
+    )]
+    pub connections_header_timeout_seconds: Option<u64>,
+    /// Seconds a keep-alive connection may wait for its next request
+    #[arg(long, global = true, env = "NUMBERSD_CONNECTIONS_IDLE_TIMEOUT_SECONDS")]
+    pub connections_idle_timeout_seconds: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> FileLimits {
+        FileLimits {
+            body_bytes: self.limits_body_bytes,
+            request_timeout_seconds: self.limits_request_timeout_seconds,
+            max_in_flight: self.limits_max_in_flight,
+            per_credential_per_second: self.limits_per_credential_per_second,
+            per_credential_burst: self.limits_per_credential_burst,
+            per_address_per_second: self.limits_per_address_per_second,
+            per_address_burst: self.limits_per_address_burst,
+            auth_failures_per_second: self.limits_auth_failures_per_second,
+            auth_failures_burst: self.limits_auth_failures_burst,
+        }
+    }
+
+    fn connections(&self) -> FileConnections {
+        FileConnections {
+            max_open: self.connections_max_open,
+            header_timeout_seconds: self.connections_header_timeout_seconds,
+            idle_timeout_seconds: self.connections_idle_timeout_seconds,
+        }
+    }
 }
 
 impl GlobalArgs {
@@ -76,6 +150,9 @@ impl GlobalArgs {
             previous_secret_keys: self.previous_secret_keys.clone(),
             metrics_listen: self.metrics_listen.clone(),
             webhooks_allow_private: self.webhooks_allow_private,
+            throttle: self.throttle,
+            limits: self.limits.limits(),
+            connections: self.limits.connections(),
         }
     }
 }

@@ -5,11 +5,16 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use numbers_api::{EdgeLimits, Rate};
 use numbers_core::account::{IssuedKey, ServerSecret};
 use numbers_core::number::NumberType;
 use numbers_core::service::{AgingPolicy, AgingRule, ServiceConfig};
+use numbers_core::store::SearchLimits;
 use numbers_core::webhook::WebhookSettings;
 use serde::Deserialize;
+
+use crate::connections::ConnectionLimits;
+use crate::startup::ServeSettings;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://numbersd.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -41,6 +46,161 @@ pub struct FileConfig {
     pub metrics_listen: Option<String>,
     #[serde(default)]
     pub webhooks: Option<FileWebhooks>,
+    #[serde(default)]
+    pub limits: Option<FileLimits>,
+    #[serde(default)]
+    pub connections: Option<FileConnections>,
+    #[serde(default)]
+    pub search: Option<FileSearch>,
+}
+
+/// `[search]`: how many rows one search may read before it moves to the thorough lane, and
+/// before it is refused as too broad (`numbers_core::store::SearchLimits`, docs/PERFORMANCE.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSearch {
+    pub quick_rows: Option<u64>,
+    pub thorough_rows: Option<u64>,
+}
+
+impl FileSearch {
+    fn apply(&self, limits: &mut SearchLimits) -> anyhow::Result<()> {
+        if let Some(v) = self.quick_rows {
+            limits.quick_rows = v;
+        }
+        if let Some(v) = self.thorough_rows {
+            limits.thorough_rows = v;
+        }
+        if limits.quick_rows == 0 || limits.thorough_rows < limits.quick_rows {
+            bail!("search.quick_rows must be positive and search.thorough_rows at least as large");
+        }
+        Ok(())
+    }
+}
+
+/// `[limits]`: the edge's request limits and throttles (docs/SECURITY.md). A rate of 0 switches
+/// that throttle off; so does `max_in_flight = 0` for load shedding.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub body_bytes: Option<usize>,
+    pub request_timeout_seconds: Option<u64>,
+    pub max_in_flight: Option<usize>,
+    pub per_credential_per_second: Option<f64>,
+    pub per_credential_burst: Option<u32>,
+    pub per_address_per_second: Option<f64>,
+    pub per_address_burst: Option<u32>,
+    pub auth_failures_per_second: Option<f64>,
+    pub auth_failures_burst: Option<u32>,
+}
+
+impl FileLimits {
+    fn apply(&self, limits: &mut EdgeLimits) -> anyhow::Result<()> {
+        if let Some(v) = self.body_bytes {
+            if v == 0 {
+                bail!("limits.body_bytes must be positive");
+            }
+            limits.body_limit_bytes = v;
+        }
+        if let Some(v) = self.request_timeout_seconds {
+            if v == 0 {
+                bail!("limits.request_timeout_seconds must be positive");
+            }
+            limits.request_timeout = std::time::Duration::from_secs(v);
+        }
+        if let Some(v) = self.max_in_flight {
+            limits.max_in_flight = v;
+        }
+        rate(
+            &mut limits.per_credential,
+            self.per_credential_per_second,
+            self.per_credential_burst,
+            "per_credential",
+        )?;
+        rate(
+            &mut limits.per_address,
+            self.per_address_per_second,
+            self.per_address_burst,
+            "per_address",
+        )?;
+        rate(
+            &mut limits.auth_failures,
+            self.auth_failures_per_second,
+            self.auth_failures_burst,
+            "auth_failures",
+        )
+    }
+}
+
+/// One throttle's keys over its current value: a rate of 0 switches it off; a burst alone
+/// keeps the rate (the default's, when the throttle was on).
+fn rate(
+    slot: &mut Option<Rate>,
+    per_second: Option<f64>,
+    burst: Option<u32>,
+    name: &str,
+) -> anyhow::Result<()> {
+    if per_second.is_some_and(|r| !r.is_finite() || r < 0.0) {
+        bail!("limits.{name}_per_second must be a non-negative number");
+    }
+    if burst == Some(0) {
+        bail!("limits.{name}_burst must be positive");
+    }
+    if per_second == Some(0.0) {
+        *slot = None;
+        return Ok(());
+    }
+    match (per_second, burst, slot.as_mut()) {
+        (None, None, _) => {}
+        (Some(r), b, Some(current)) => {
+            current.per_second = r;
+            current.burst = b.unwrap_or(current.burst);
+        }
+        (Some(r), b, None) => {
+            *slot = Some(Rate {
+                per_second: r,
+                burst: b.unwrap_or_else(|| (2.0 * r).ceil().clamp(1.0, f64::from(u32::MAX)) as u32),
+            });
+        }
+        (None, Some(b), Some(current)) => current.burst = b,
+        (None, Some(_), None) => {
+            bail!("limits.{name}_burst needs limits.{name}_per_second: that throttle is off")
+        }
+    }
+    Ok(())
+}
+
+/// `[connections]`: connection limits (docs/SECURITY.md).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConnections {
+    pub max_open: Option<usize>,
+    pub header_timeout_seconds: Option<u64>,
+    pub idle_timeout_seconds: Option<u64>,
+}
+
+impl FileConnections {
+    fn apply(&self, c: &mut ConnectionLimits) -> anyhow::Result<()> {
+        let seconds = |v: Option<u64>, key: &str| -> anyhow::Result<Option<std::time::Duration>> {
+            match v {
+                Some(0) => bail!("connections.{key} must be positive"),
+                other => Ok(other.map(std::time::Duration::from_secs)),
+            }
+        };
+        if let Some(v) = self.max_open {
+            if v == 0 {
+                bail!("connections.max_open must be positive");
+            }
+            c.max_open = v;
+        }
+        if let Some(v) = seconds(self.header_timeout_seconds, "header_timeout_seconds")? {
+            c.header_timeout = v;
+        }
+        if let Some(v) = seconds(self.idle_timeout_seconds, "idle_timeout_seconds")? {
+            c.idle_timeout = v;
+        }
+        Ok(())
+    }
 }
 
 /// `[provisioning]`: the operator's hook for configuration changes (absent: immediate success).
@@ -141,6 +301,10 @@ pub struct Overrides {
     pub previous_secret_keys: Option<Vec<String>>,
     pub metrics_listen: Option<String>,
     pub webhooks_allow_private: Option<bool>,
+    /// `false`: no throttles and no load shedding (benchmarks, contract tests).
+    pub throttle: Option<bool>,
+    pub limits: FileLimits,
+    pub connections: FileConnections,
 }
 
 /// The resolved configuration of a process.
@@ -158,6 +322,10 @@ pub struct Config {
     pub provisioning_timeout: std::time::Duration,
     /// `None` when switched off.
     pub metrics_listen: Option<String>,
+    /// The HTTP server's limits, throttles and connection timeouts.
+    pub serve: ServeSettings,
+    /// How much one search may read (`[search]`).
+    pub search_limits: SearchLimits,
 }
 
 impl Config {
@@ -257,7 +425,29 @@ impl Config {
                 .and_then(|p| p.timeout_seconds)
                 .unwrap_or(crate::provisioning::DEFAULT_TIMEOUT_SECONDS),
         );
+        let mut serve = ServeSettings::default();
+        if let Some(limits) = &file.limits {
+            limits.apply(&mut serve.limits)?;
+        }
+        overrides.limits.apply(&mut serve.limits)?;
+        if overrides.throttle == Some(false) {
+            let unthrottled = EdgeLimits::unthrottled();
+            serve.limits.per_credential = unthrottled.per_credential;
+            serve.limits.per_address = unthrottled.per_address;
+            serve.limits.auth_failures = unthrottled.auth_failures;
+            serve.limits.max_in_flight = unthrottled.max_in_flight;
+        }
+        if let Some(connections) = &file.connections {
+            connections.apply(&mut serve.connections)?;
+        }
+        overrides.connections.apply(&mut serve.connections)?;
+        let mut search_limits = SearchLimits::default();
+        if let Some(search) = &file.search {
+            search.apply(&mut search_limits)?;
+        }
         Ok(Config {
+            serve,
+            search_limits,
             provisioning_url,
             provisioning_timeout,
             database_url: overrides

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod connections;
 pub mod provisioning;
 pub mod secret;
 pub mod startup;

@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    numbersd::startup::log_panics_in_one_line();
     match numbersd::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -11,11 +11,11 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use numbers_api::bandwidth::notification::BandwidthRenderer;
 use numbers_api::native::webhook_format::NativeRenderer;
 use numbers_api::sinch::{SinchCallbackTargets, SinchRenderer};
-use numbers_api::{ApiState, app};
+use numbers_api::{ApiState, EdgeLimits, app};
 use numbers_core::clock::Clock;
 use numbers_core::sealing::SecretBox;
 use numbers_core::service::{Service, ServiceConfig};
-use numbers_core::store::Store;
+use numbers_core::store::{SearchLimits, Store};
 use numbers_core::webhook::Registry;
 use numbers_core::webhook::worker::run_webhook_worker;
 use numbers_core::worker::{
@@ -26,20 +26,30 @@ use numbers_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::connections::{self, ConnectionLimits};
 use crate::webhook_http::ReqwestTransport;
 
 /// Opens (creating and migrating if needed) the database named by the URL: `postgres://…` or
 /// `postgresql://…` for PostgreSQL, anything else is a SQLite file. The store seals the secrets it
 /// writes and opens the ones it reads with `secrets` (`crate::secret::Keys::secret_box`).
 pub async fn open_store(database_url: &str, secrets: SecretBox) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(database_url, secrets, SearchLimits::default()).await
+}
+
+/// `open_store` with the search budgets of the configuration (`[search]`).
+pub async fn open_store_with(
+    database_url: &str,
+    secrets: SecretBox,
+    limits: SearchLimits,
+) -> anyhow::Result<Arc<dyn Store>> {
     if crate::secret::is_postgres_url(database_url) {
-        let store = PostgresStore::connect(database_url)
+        let store = PostgresStore::connect_with(database_url, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening PostgreSQL")?;
         Ok(Arc::new(store.with_secrets(secrets)))
     } else {
-        let store = SqliteStore::open(database_url)
+        let store = SqliteStore::open_with(database_url, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening SQLite")?;
@@ -75,12 +85,38 @@ pub fn build_service_with(
     Service::new(store, clock, config).with_webhook_registry(webhooks)
 }
 
+/// How the HTTP server is run: the edge's limits and throttles, and the connection limits.
+/// `Default` is the documented defaults (docs/SECURITY.md).
+#[derive(Debug, Clone, Default)]
+pub struct ServeSettings {
+    pub limits: EdgeLimits,
+    pub connections: ConnectionLimits,
+}
+
 /// Serves the API on `listener` and runs the workers until `shutdown` completes; then stops
-/// accepting, lets in-flight requests finish and stops the workers.
+/// accepting, lets in-flight requests finish and stops the workers. Default limits.
 pub async fn launch(
     service: Service,
     listener: TcpListener,
     workers: WorkerSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    launch_with(
+        service,
+        listener,
+        workers,
+        ServeSettings::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// `launch` with the given limits.
+pub async fn launch_with(
+    service: Service,
+    listener: TcpListener,
+    workers: WorkerSettings,
+    settings: ServeSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -104,16 +140,33 @@ pub async fn launch(
         stop_rx.clone(),
     ));
     let webhook_worker = tokio::spawn(run_webhook_worker(service.clone(), transport, stop_rx));
-    let router = app(ApiState::new(service));
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let router = app(ApiState::with_limits(service, settings.limits));
+    let served = connections::serve(listener, router, settings.connections, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = order_worker.await;
     let _ = maintenance_worker.await;
     let _ = provisioning_worker.await;
     let _ = webhook_worker.await;
     served.context("serving HTTP")
+}
+
+/// Replaces the default panic output (a message, and with `RUST_BACKTRACE` a backtrace, on
+/// stderr) by one log line with the place and the message. Request handlers' panics are also
+/// answered 500 by the edge (`numbers_api::edge`); this keeps the log to one line each.
+pub fn log_panics_in_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, message, "panic");
+    }));
 }
 
 /// The process's metrics recorder, installed on first use (one per process: the `metrics`

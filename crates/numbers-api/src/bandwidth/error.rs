@@ -34,6 +34,8 @@ pub struct BwError {
     errors: Vec<(u32, String)>,
     /// For order and disconnect creation: the submitted order, echoed after the ErrorList.
     echo: Option<El>,
+    /// `Retry-After` seconds of an edge refusal.
+    retry_after: Option<u64>,
 }
 
 pub type BwResult<T> = Result<T, BwError>;
@@ -45,6 +47,7 @@ impl BwError {
             status,
             errors: vec![(code, description.into())],
             echo: None,
+            retry_after: None,
         }
     }
 
@@ -76,6 +79,7 @@ impl BwError {
             status: StatusCode::BAD_REQUEST,
             errors: Vec::new(),
             echo: None,
+            retry_after: None,
         };
         match error {
             Error::Validation(fields) => {
@@ -120,6 +124,12 @@ impl BwError {
             Error::Forbidden(why) => {
                 out.status = StatusCode::FORBIDDEN;
                 out.errors = vec![(1001, format!("Access Denied: {why}"))];
+            }
+            // numbersd's own edge refusals carry their HTTP status as the code.
+            Error::OverLimit(limit) => {
+                out.status = crate::edge::status_of(limit);
+                out.retry_after = limit.retry_after_seconds();
+                out.errors = vec![(u32::from(limit.http_status()), limit.to_string())];
             }
             Error::Unavailable(why) => {
                 tracing::warn!(%why, "bandwidth request: service unavailable");
@@ -200,6 +210,7 @@ impl IntoResponse for BwError {
                 HeaderValue::from_static("Basic realm=\"numbersd\""),
             );
         }
+        crate::edge::set_retry_after(self.retry_after, &mut response);
         response
     }
 }

@@ -123,7 +123,8 @@ async fn authorize(
     path_account: Option<&str>,
 ) -> Result<AccountId, Error> {
     let (id, secret) = basic_credentials(headers).ok_or(Error::Unauthorized)?;
-    let account = state.service.authenticate(&id, &secret).await?.account()?;
+    let outcome = state.service.authenticate(&id, &secret).await;
+    let account = crate::edge::admit(outcome)?.account()?;
     match path_account {
         Some(p) if p.trim() != account.to_string() => Err(Error::Forbidden(
             "the credentials do not belong to this account".into(),

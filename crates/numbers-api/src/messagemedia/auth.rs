@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::AUTHORIZATION;
 use numbers_core::ids::AccountId;
-use numbers_core::signature::{HmacAuthorization, SignedRequest};
+use numbers_core::signature::{HmacAuthorization, SignatureRefusal, SignedRequest};
 use serde_json::Value;
 
 use super::error::MmError;
@@ -25,7 +25,7 @@ impl FromRequest<ApiState> for Authed {
 
     async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let body = axum::body::to_bytes(body, state.settings.body_limit_bytes)
+        let body = axum::body::to_bytes(body, state.edge.limits().body_limit_bytes)
             .await
             .map_err(|e| MmError::Unparseable(format!("the body could not be read: {e}")))?;
         let authorization = parts
@@ -56,11 +56,15 @@ impl FromRequest<ApiState> for Authed {
                         .collect(),
                     body: &body,
                 };
-                state
-                    .service
-                    .authenticate_signed(&request)
-                    .await?
-                    .map_err(MmError::Signature)?
+                match state.service.authenticate_signed(&request).await? {
+                    Ok(principal) => crate::edge::admit(Ok(principal))?,
+                    Err(refusal) => {
+                        if refusal == SignatureRefusal::BadCredentials {
+                            crate::edge::note_auth_failure();
+                        }
+                        return Err(MmError::Signature(refusal));
+                    }
+                }
             }
             _ => {
                 let (id, secret) = basic_credentials(&parts.headers).ok_or_else(|| {
@@ -68,7 +72,8 @@ impl FromRequest<ApiState> for Authed {
                         "send HTTP Basic credentials (API key and secret) or an hmac Authorization header".into(),
                     )
                 })?;
-                state.service.authenticate(&id, &secret).await?
+                let outcome = state.service.authenticate(&id, &secret).await;
+                crate::edge::admit(outcome)?
             }
         };
         Ok(Authed {

@@ -33,6 +33,7 @@ const BAD_CREDENTIALS: &str = "Invalid authentication credentials";
 impl IntoResponse for MmError {
     fn into_response(self) -> Response {
         let message = |status: StatusCode, text: String| (status, Json(json!({ "message": text })));
+        let mut retry_after = None;
         let (status, body) = match self {
             MmError::Core(Error::Validation(errors)) => (
                 StatusCode::BAD_REQUEST,
@@ -61,6 +62,10 @@ impl IntoResponse for MmError {
             MmError::Core(Error::Forbidden(reason)) => message(StatusCode::FORBIDDEN, reason),
             MmError::Signature(refusal) => message(StatusCode::UNAUTHORIZED, refusal.message()),
             MmError::Unauthenticated(reason) => message(StatusCode::UNAUTHORIZED, reason),
+            MmError::Core(Error::OverLimit(limit)) => {
+                retry_after = limit.retry_after_seconds();
+                message(crate::edge::status_of(limit), limit.to_string())
+            }
             MmError::Core(Error::Unavailable(reason)) => {
                 tracing::warn!(%reason, "service unavailable");
                 message(
@@ -83,6 +88,7 @@ impl IntoResponse for MmError {
                 HeaderValue::from_static("Basic realm=\"numbersd\", hmac"),
             );
         }
+        crate::edge::set_retry_after(retry_after, &mut response);
         response
     }
 }

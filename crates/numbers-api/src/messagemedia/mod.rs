@@ -18,6 +18,8 @@ use axum::routing::{MethodRouter, get};
 
 use crate::ApiState;
 
+pub(crate) use error::MmError;
+
 const BASE: &str = "/v1/messaging/numbers/dedicated";
 
 pub fn routes() -> Router<ApiState> {

@@ -26,7 +26,8 @@ impl FromRequestParts<ApiState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let (id, secret) =
             basic_credentials(&parts.headers).ok_or(ApiError(Error::Unauthorized))?;
-        Ok(Caller(state.service.authenticate(&id, &secret).await?))
+        let outcome = state.service.authenticate(&id, &secret).await;
+        Ok(Caller(crate::edge::admit(outcome)?))
     }
 }
 

@@ -79,6 +79,12 @@ impl ApiError {
                 "send HTTP Basic credentials: your key id as the user name and its secret as the password".into(),
             ),
             Error::Forbidden(reason) => p(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason.clone()),
+            Error::OverLimit(limit) => p(
+                crate::edge::status_of(*limit),
+                crate::edge::problem_kind(*limit),
+                crate::edge::title(*limit),
+                limit.to_string(),
+            ),
             Error::Unavailable(reason) => {
                 tracing::warn!(%reason, "service unavailable");
                 p(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", "try again shortly".into())
@@ -106,6 +112,7 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"numbersd\""),
             );
         }
+        crate::edge::add_retry_after(&self.0, &mut response);
         response
     }
 }

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::Error;
+use numbers_core::error::{Error, Limit};
 use serde_json::{Value, json};
 
 /// A Sinch-dialect error: the domain error plus how to name a missing resource on this route.
@@ -108,6 +108,7 @@ impl IntoResponse for SinchError {
                 HeaderValue::from_static(self.challenge.unwrap_or(CHALLENGE_INVALID)),
             );
         }
+        crate::edge::add_retry_after(&self.error, &mut response);
         response
     }
 }
@@ -168,6 +169,19 @@ impl SinchError {
                 StatusCode::FORBIDDEN,
                 "PERMISSION_DENIED",
                 why.clone(),
+                vec![],
+            ),
+            // Google API status names: RESOURCE_EXHAUSTED is Sinch's own 429.
+            Error::OverLimit(limit) => (
+                crate::edge::status_of(*limit),
+                match limit {
+                    Limit::TooManyRequests { .. } => "RESOURCE_EXHAUSTED",
+                    Limit::Overloaded { .. } => "UNAVAILABLE",
+                    Limit::BodyTooLarge { .. } => "CONTENT_TOO_LARGE",
+                    Limit::BodyTimeout => "DEADLINE_EXCEEDED",
+                    Limit::SearchTooBroad => "INVALID_ARGUMENT",
+                },
+                limit.to_string(),
                 vec![],
             ),
             Error::Unavailable(why) => {

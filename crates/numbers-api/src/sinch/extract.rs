@@ -29,13 +29,17 @@ async fn principal(parts: &Parts, state: &ApiState) -> Result<Principal, SinchEr
     if let Some((scheme, token)) = header.trim().split_once(' ')
         && scheme.eq_ignore_ascii_case("bearer")
     {
-        return match state.service.check_access_token(token.trim()).await? {
-            TokenCheck::Valid(p) => Ok(p),
-            TokenCheck::Expired => Err(SinchError::expired()),
+        // An expired token is a client that must refresh, not a failed authentication.
+        let outcome = match state.service.check_access_token(token.trim()).await {
+            Ok(TokenCheck::Expired) => return Err(SinchError::expired()),
+            Ok(TokenCheck::Valid(principal)) => Ok(principal),
+            Err(e) => Err(e),
         };
+        return Ok(crate::edge::admit(outcome)?);
     }
     let (id, secret) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
-    Ok(state.service.authenticate(&id, &secret).await?)
+    let outcome = state.service.authenticate(&id, &secret).await;
+    Ok(crate::edge::admit(outcome)?)
 }
 
 impl FromRequestParts<ApiState> for Project {

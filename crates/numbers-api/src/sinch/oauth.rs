@@ -80,11 +80,14 @@ pub async fn token(State(state): State<ApiState>, headers: HeaderMap, body: Byte
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(Error::Unauthorized) => oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "unknown key id, wrong secret or revoked key",
-        ),
+        Err(Error::Unauthorized) => {
+            crate::edge::note_auth_failure();
+            oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown key id, wrong secret or revoked key",
+            )
+        }
         Err(Error::Forbidden(why)) => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &why),
         Err(e) => {
             tracing::error!(error = %e, "token issue failed");

@@ -17,6 +17,7 @@ mod orders;
 mod provisioning;
 mod reservations;
 mod search;
+mod search_lanes;
 mod secrets;
 mod sites;
 mod tokens;
@@ -64,6 +65,8 @@ pub struct Service {
     webhooks: Arc<WebhookRuntime>,
     /// Keys verified a moment ago (`credential_cache`).
     credentials: Arc<credential_cache::CredentialCache>,
+    /// The thorough lane for expensive searches (`search_lanes`).
+    search_lanes: Arc<search_lanes::SearchLanes>,
 }
 
 impl Service {
@@ -79,6 +82,7 @@ impl Service {
             provisioning_waiting: Arc::new(Notify::new()),
             webhooks: Arc::new(WebhookRuntime::default()),
             credentials: Arc::default(),
+            search_lanes: Arc::default(),
         }
     }
 

@@ -1,12 +1,12 @@
 //! Search over available inventory, inventory import and look-ups of single numbers.
 
 use crate::account::Principal;
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::ids::NumberId;
 use crate::number::{E164, NewNumber, Number, NumberState};
 use crate::page::Page;
 use crate::search::SearchQuery;
-use crate::store::{ImportOutcome, InventoryStats};
+use crate::store::{ImportOutcome, InventoryStats, SearchBudget};
 
 use super::Service;
 
@@ -14,8 +14,39 @@ use super::Service;
 pub const MAX_IMPORT_BATCH: usize = 10_000;
 
 impl Service {
+    /// A page of the numbers on offer matching `query`. Quick first; a search that needs more
+    /// reading than that runs in the thorough lane (`search_lanes`), or is refused with 503
+    /// when that lane is full, and with 400 when even a thorough budget does not fill its page.
     pub async fn search(&self, query: &SearchQuery) -> Result<Page<Number>> {
-        let rows = self.store.search_available(query, self.now()).await?;
+        let now = self.now();
+        let lanes = &self.search_lanes;
+        let quick = if lanes.known_expensive(query) {
+            None
+        } else {
+            match self
+                .store
+                .search_available_within(query, now, SearchBudget::Quick)
+                .await
+            {
+                Err(Error::OverLimit(Limit::SearchTooBroad)) => {
+                    lanes.remember_expensive(query);
+                    None
+                }
+                other => Some(other),
+            }
+        };
+        let rows = match quick {
+            Some(rows) => rows?,
+            None => {
+                lanes
+                    .thorough(self.store.search_available_within(
+                        query,
+                        now,
+                        SearchBudget::Thorough,
+                    ))
+                    .await?
+            }
+        };
         Ok(Page::from_overfetch(rows, query.page_size, |n| {
             n.e164.as_str().to_string()
         }))

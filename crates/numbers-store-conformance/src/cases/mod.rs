@@ -10,6 +10,7 @@ mod numbers;
 mod orders;
 mod provisioning;
 mod reservations;
+mod search_budget;
 mod secrets;
 mod webhooks;
 
@@ -22,5 +23,6 @@ pub use numbers::*;
 pub use orders::*;
 pub use provisioning::*;
 pub use reservations::*;
+pub use search_budget::*;
 pub use secrets::*;
 pub use webhooks::*;

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::commands::inventory::generate;
 use crate::commands::serve::service_for;
 use crate::config::Config;
-use crate::startup::{launch, shutdown_signal, spawn_metrics};
+use crate::startup::{launch_with, shutdown_signal, spawn_metrics};
 
 pub const DEMO_ACCOUNT_NAME: &str = "demo";
 
@@ -110,10 +110,11 @@ pub async fn demo(config: &Config, count: u64, seed: u64) -> anyhow::Result<()> 
             None
         }
     };
-    let served = launch(
+    let served = launch_with(
         service,
         listener,
         WorkerSettings::default(),
+        config.serve.clone(),
         shutdown_signal(),
     )
     .await;

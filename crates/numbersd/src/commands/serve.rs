@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::secret::Keys;
-use crate::startup::{build_service, launch, open_store, shutdown_signal, spawn_metrics};
+use crate::startup::{build_service, launch_with, open_store_with, shutdown_signal, spawn_metrics};
 
 /// Opens the database and builds the service with its server secret (configured, or the SQLite
 /// database's own, see `secret`), accepting the configured operator key. Secrets stored in clear
@@ -41,7 +41,12 @@ async fn seal_stored_secrets(service: &Service) -> anyhow::Result<()> {
 
 /// The service over the database with these server secrets (no re-seal pass: `service_for`).
 pub async fn service_with_keys(config: &Config, keys: &Keys) -> anyhow::Result<Service> {
-    let store = open_store(&config.database_url, keys.secret_box()).await?;
+    let store = open_store_with(
+        &config.database_url,
+        keys.secret_box(),
+        config.search_limits,
+    )
+    .await?;
     let mut settings = config.service.clone();
     settings.secret_key = keys.current.clone();
     let mut service = build_service(store, Arc::new(SystemClock), settings);
@@ -75,10 +80,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, database = service.store().backend(), "numbersd listening");
     let metrics = spawn_metrics(&service, config.metrics_listen.as_deref()).await?;
-    let served = launch(
+    let served = launch_with(
         service,
         listener,
         WorkerSettings::default(),
+        config.serve.clone(),
         shutdown_signal(),
     )
     .await;
@@ -89,7 +95,12 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(&config.database_url, SecretBox::default()).await?;
+    let store = open_store_with(
+        &config.database_url,
+        SecretBox::default(),
+        config.search_limits,
+    )
+    .await?;
     println!(
         "database {} is at the current schema ({})",
         config.database_url,

@@ -8,9 +8,10 @@ use std::time::Duration;
 use numbers_core::account::{IssuedKey, ServerSecret};
 use numbers_core::clock::{Clock, ManualClock};
 use numbers_core::service::{Service, ServiceConfig};
+use numbers_core::store::SearchLimits;
 use numbers_core::webhook::Registry;
 use numbers_core::worker::WorkerSettings;
-use numbersd::startup::{build_service_with, launch, open_store, webhook_registry};
+use numbersd::startup::{build_service_with, launch, open_store_with, webhook_registry};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -55,6 +56,8 @@ pub struct AppOptions {
     pub configure: Box<dyn FnOnce(Service) -> Service + Send>,
     /// Server secrets before `config.secret_key`: they still open what they sealed.
     pub previous_secret_keys: Vec<ServerSecret>,
+    /// How much one search may read.
+    pub search_limits: SearchLimits,
 }
 
 impl Default for AppOptions {
@@ -73,6 +76,7 @@ impl Default for AppOptions {
             webhooks: webhook_registry(),
             configure: Box::new(|service| service),
             previous_secret_keys: Vec::new(),
+            search_limits: SearchLimits::default(),
         }
     }
 }
@@ -141,7 +145,9 @@ pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
         options.config.secret_key.as_ref(),
         &options.previous_secret_keys,
     );
-    let store = open_store(url, secrets).await.expect("open store");
+    let store = open_store_with(url, secrets, options.search_limits)
+        .await
+        .expect("open store");
     let clock = options.clock;
     let service = (options.configure)(build_service_with(
         store,

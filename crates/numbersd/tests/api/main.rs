@@ -17,6 +17,7 @@ mod receiver;
 mod reservations;
 mod sdk_install;
 mod search;
+mod search_budgets;
 mod search_under_orders;
 mod secrets_at_rest;
 mod sinch;
