@@ -11,7 +11,9 @@ use numbers_core::service::{Service, ServiceConfig};
 use numbers_core::store::SearchLimits;
 use numbers_core::webhook::Registry;
 use numbers_core::worker::WorkerSettings;
-use numbersd::startup::{build_service_with, launch, open_store_with, webhook_registry};
+use numbersd::startup::{
+    ServeSettings, build_service_with, launch_with, open_store_with, webhook_registry,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -58,6 +60,8 @@ pub struct AppOptions {
     pub previous_secret_keys: Vec<ServerSecret>,
     /// How much one search may read.
     pub search_limits: SearchLimits,
+    /// The edge's limits and throttles (the documented defaults unless a test changes them).
+    pub serve: ServeSettings,
 }
 
 impl Default for AppOptions {
@@ -77,6 +81,7 @@ impl Default for AppOptions {
             configure: Box::new(|service| service),
             previous_secret_keys: Vec::new(),
             search_limits: SearchLimits::default(),
+            serve: ServeSettings::default(),
         }
     }
 }
@@ -149,6 +154,7 @@ pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
         .await
         .expect("open store");
     let clock = options.clock;
+    let serve = options.serve;
     let service = (options.configure)(build_service_with(
         store,
         clock.clone() as Arc<dyn Clock>,
@@ -167,7 +173,7 @@ pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
     };
     let running = service.clone();
     let running = tokio::spawn(async move {
-        launch(running, listener, workers, async {
+        launch_with(running, listener, workers, serve, async {
             let _ = stopped.await;
         })
         .await

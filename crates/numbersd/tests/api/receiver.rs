@@ -2,7 +2,7 @@
 //! it gets and answers as told — 200, a number of failures first, 410 Gone, never (hanging), or
 //! 401 with a `WWW-Authenticate: Basic` challenge to requests without the right credentials.
 
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,26 @@ struct Behaviour {
     hang: AtomicBool,
     /// `Authorization` value required (`Basic …`); others are challenged.
     basic: Mutex<Option<String>>,
+    /// Requests being handled now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+}
+
+/// Counts a request in flight until its handler ends or is dropped (the client gave up).
+struct InFlight(Arc<Behaviour>);
+
+impl InFlight {
+    fn start(b: &Arc<Behaviour>) -> Self {
+        let now = b.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        b.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(b))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub struct Receiver {
@@ -69,6 +89,7 @@ impl Drop for Receiver {
 }
 
 async fn handle(State(b): State<Arc<Behaviour>>, headers: HeaderMap, body: Bytes) -> Response {
+    let _in_flight = InFlight::start(&b);
     let required = b.basic.lock().unwrap().clone();
     let authorized = required.is_none_or(|want| {
         headers
@@ -165,6 +186,11 @@ impl Receiver {
     /// Accepts requests and never answers them.
     pub fn hang(&self) {
         self.behaviour.hang.store(true, Ordering::SeqCst);
+    }
+
+    /// The most requests this receiver ever had in flight at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.behaviour.most_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn requests(&self) -> Vec<Received> {

@@ -439,9 +439,12 @@ async fn a_hanging_endpoint_does_not_stall_the_others(backend: Backend) {
         "{backend:?}: {} deliveries to 9 healthy endpoints in {elapsed:?} with one endpoint hanging ({hung} requests held there)",
         9 * EVENTS
     );
-    assert!(
-        hung <= 20,
-        "one request in flight at a time per endpoint, at most one claimed batch: {hung}"
+    // However long the run took (it depends on the machine's load), the engine never had more
+    // than one request in flight at the hanging endpoint.
+    assert_eq!(
+        receivers[0].most_in_flight(),
+        1,
+        "one request in flight at a time per endpoint ({hung} requests held in all)"
     );
 }
 
