@@ -10,6 +10,7 @@ mod health;
 mod http_metrics;
 mod messagemedia;
 pub mod native;
+mod payload_floor;
 pub mod sinch;
 mod wire;
 
@@ -27,6 +28,8 @@ pub struct ApiState {
     pub service: Service,
     /// The edge's limits and throttles (shared by every route).
     pub edge: Arc<Edge>,
+    /// The benchmark's payload floor, when `serve --bench-payload-floor` mounted it.
+    pub payload_floor: Option<Arc<payload_floor::PayloadFloor>>,
 }
 
 impl ApiState {
@@ -39,7 +42,14 @@ impl ApiState {
         ApiState {
             service,
             edge: Arc::new(Edge::new(limits)),
+            payload_floor: None,
         }
+    }
+
+    /// Mounts the benchmark's payload floor (`payload_floor.rs`).
+    pub fn with_payload_floor(mut self) -> Self {
+        self.payload_floor = Some(Arc::default());
+        self
     }
 }
 
@@ -50,7 +60,11 @@ impl ApiState {
 pub fn app(state: ApiState) -> Router {
     let edge = state.edge.clone();
     let limit = edge.limits().body_limit_bytes;
-    Router::new()
+    let mut router = Router::new();
+    if let Some(floor) = state.payload_floor.clone() {
+        router = router.merge(payload_floor::routes(floor));
+    }
+    router
         .merge(health::routes())
         .merge(native::routes())
         .merge(messagemedia::routes())

@@ -20,6 +20,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Mounts the benchmark's payload floor route; `numbersd bench` passes it to the servers it
+    /// starts. Not part of the API, hence hidden.
+    #[arg(long, hide = true)]
+    pub bench_payload_floor: bool,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Database: sqlite://PATH (default sqlite://numbersd.db) or postgres://USER@HOST:PORT/DB
@@ -160,7 +168,7 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server and its background workers
-    Serve,
+    Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit
     Migrate,
     /// Tenant accounts
@@ -220,6 +228,16 @@ pub struct BenchArgs {
     pub order_clients: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Sell this fraction (0 to below 1) of a freshly generated inventory before measuring,
+    /// spread over the whole number space
+    #[arg(long, default_value_t = 0.0)]
+    pub sold_fraction: f64,
+    /// Server processes over the same database (orders run on one, then on all; the race on all)
+    #[arg(long, default_value_t = 1)]
+    pub servers: usize,
+    /// Distinct values each search class cycles through (fewer where the inventory has fewer)
+    #[arg(long, default_value_t = 60)]
+    pub values_per_class: usize,
 }
 
 #[derive(Debug, Subcommand)]

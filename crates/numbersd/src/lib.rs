@@ -18,7 +18,7 @@ use config::Config;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::resolve(&cli.global.overrides())?;
     match &cli.command {
-        Command::Serve => commands::serve::serve(&config).await,
+        Command::Serve(args) => commands::serve::serve(&config, args).await,
         Command::Migrate => commands::serve::migrate(&config).await,
         Command::Account(c) => commands::accounts::account(&config, c).await,
         Command::Key(c) => commands::accounts::key(&config, c).await,
@@ -66,6 +66,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 connections: args.connections,
                 order_clients: args.order_clients,
                 seed: args.seed,
+                sold_fraction: args.sold_fraction,
+                servers: args.servers,
+                values_per_class: args.values_per_class,
             };
             commands::bench::bench(&config, &options).await.map(|_| ())
         }

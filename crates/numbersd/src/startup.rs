@@ -91,6 +91,8 @@ pub fn build_service_with(
 pub struct ServeSettings {
     pub limits: EdgeLimits,
     pub connections: ConnectionLimits,
+    /// Mount the benchmark's payload floor (`serve --bench-payload-floor`, hidden).
+    pub payload_floor: bool,
 }
 
 /// Serves the API on `listener` and runs the workers until `shutdown` completes; then stops
@@ -140,7 +142,11 @@ pub async fn launch_with(
         stop_rx.clone(),
     ));
     let webhook_worker = tokio::spawn(run_webhook_worker(service.clone(), transport, stop_rx));
-    let router = app(ApiState::with_limits(service, settings.limits));
+    let mut state = ApiState::with_limits(service, settings.limits);
+    if settings.payload_floor {
+        state = state.with_payload_floor();
+    }
+    let router = app(state);
     let served = connections::serve(listener, router, settings.connections, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = order_worker.await;

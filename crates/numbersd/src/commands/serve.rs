@@ -11,7 +11,9 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::secret::Keys;
-use crate::startup::{build_service, launch_with, open_store_with, shutdown_signal, spawn_metrics};
+use crate::startup::{
+    ServeSettings, build_service, launch_with, open_store_with, shutdown_signal, spawn_metrics,
+};
 
 /// Opens the database and builds the service with its server secret (configured, or the SQLite
 /// database's own, see `secret`), accepting the configured operator key. Secrets stored in clear
@@ -63,7 +65,7 @@ pub async fn service_with_keys(config: &Config, keys: &Keys) -> anyhow::Result<S
     Ok(service)
 }
 
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
+pub async fn serve(config: &Config, args: &crate::cli::ServeArgs) -> anyhow::Result<()> {
     let keys = crate::secret::resolve(config)?;
     if keys.current.is_none() {
         anyhow::bail!(
@@ -84,7 +86,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         service,
         listener,
         WorkerSettings::default(),
-        config.serve.clone(),
+        ServeSettings {
+            payload_floor: args.bench_payload_floor,
+            ..config.serve.clone()
+        },
         shutdown_signal(),
     )
     .await;
