@@ -365,6 +365,25 @@ impl PostgresStore {
             .try_get(0)
             .map_err(db_err)?;
         let index = self.digits.fresh(watermark);
+        // Started before this search runs: a plain-SQL search refused as too broad must still
+        // get the index built, or every later one is refused too.
+        if index.is_none() && self.digits.start_build() {
+            // Built off the request path; searches use plain SQL until it is installed.
+            let store = PostgresStore {
+                pool: self.pool.clone(),
+                search_pool: self.search_pool.clone(),
+                limits: self.limits,
+                digits: Arc::clone(&self.digits),
+                secrets: self.secrets.clone(),
+            };
+            tokio::spawn(async move {
+                let built = store.load_digit_index().await;
+                if let Err(e) = &built {
+                    tracing::warn!(error = %e, "building the digit index failed");
+                }
+                store.digits.finish_build(built.ok());
+            });
+        }
         let plan = search::plan(&*tx, query, now).await?;
         let candidates = match (&index, &query.pattern) {
             (Some(index), Some(pattern)) => index.candidates(pattern, query.after.as_deref()),
@@ -404,24 +423,6 @@ impl PostgresStore {
         }
         SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
         tx.commit().await.map_err(db_err)?;
-        drop(client);
-        if index.is_none() && self.digits.start_build() {
-            // Built off the request path; searches use plain SQL until it is installed.
-            let store = PostgresStore {
-                pool: self.pool.clone(),
-                search_pool: self.search_pool.clone(),
-                limits: self.limits,
-                digits: Arc::clone(&self.digits),
-                secrets: self.secrets.clone(),
-            };
-            tokio::spawn(async move {
-                let built = store.load_digit_index().await;
-                if let Err(e) = &built {
-                    tracing::warn!(error = %e, "building the digit index failed");
-                }
-                store.digits.finish_build(built.ok());
-            });
-        }
         Ok(found)
     }
 

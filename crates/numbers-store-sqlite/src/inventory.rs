@@ -54,7 +54,7 @@ fn digit_search(
     query: &SearchQuery,
     now: Timestamp,
     budget: u64,
-) -> Result<(Vec<Number>, bool)> {
+) -> Result<(Result<Vec<Number>>, bool)> {
     let watermark: i64 = tx.query_row(IMPORT_WATERMARK_SQL, [], |r| r.get(0)).db()?;
     let index = digits.fresh(watermark);
     let plan = search::plan(tx, query, now)?;
@@ -64,8 +64,10 @@ fn digit_search(
         _ => None,
     };
     let Some(candidates) = candidates else {
+        // A stale index is reported whatever plain SQL answers: a search refused as too broad
+        // must still get the index built, or every later one is refused too.
         return Ok((
-            search::walk(tx, &plan, wanted, Some(budget))?,
+            search::walk(tx, &plan, wanted, Some(budget)),
             index.is_none(),
         ));
     };
@@ -90,7 +92,7 @@ fn digit_search(
         }
     }
     SearchPlan::check_order(found.iter().map(|n| n.e164.as_str()))?;
-    Ok((found, false))
+    Ok((Ok(found), false))
 }
 
 /// `LIMIT page_size + 1` as a bound value (the +1 tells the caller there is a next page).
@@ -153,7 +155,7 @@ impl InventoryStore for SqliteStore {
                 digits.finish_build(built.ok());
             });
         }
-        Ok(found)
+        found
     }
 
     async fn get_number(&self, e164: &E164) -> Result<Option<Number>> {
