@@ -117,6 +117,10 @@ pub(crate) struct Pool {
     jobs: mpsc::Sender<WriteJob>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// The connection of thorough searches (`read_thorough`): one at a time may read up to the
+    /// thorough budget, hundreds of milliseconds, and must not hold a reader that quick reads
+    /// queue for.
+    thorough: Mutex<Connection>,
 }
 
 /// A panic while holding a connection leaves it usable (an open transaction rolls back when its
@@ -148,6 +152,7 @@ impl Pool {
         let readers = (0..READERS)
             .map(|_| open_connection(&path, true).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
+        let thorough = Mutex::new(open_connection(&path, true)?);
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -158,6 +163,7 @@ impl Pool {
             jobs,
             readers,
             next_reader: AtomicUsize::new(0),
+            thorough,
         })
     }
 
@@ -196,14 +202,27 @@ impl Pool {
         let Some(mut conn) = guard else {
             return Err(Error::internal("the SQLite store has no reader connection"));
         };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .db()?;
-        let out = f(&tx)?;
-        // Nothing to commit; ending the read transaction releases the WAL snapshot.
-        tx.commit().db()?;
-        Ok(out)
+        read_in(&mut conn, f)
     }
+
+    /// `read` on the thorough searches' own connection (see `thorough`).
+    pub(crate) fn read_thorough<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        read_in(&mut lock(&self.thorough), f)
+    }
+}
+
+/// Runs `f` in a read transaction on `conn`.
+fn read_in<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Deferred)
+        .db()?;
+    let out = f(&tx)?;
+    // Nothing to commit; ending the read transaction releases the WAL snapshot.
+    tx.commit().db()?;
+    Ok(out)
 }
 
 /// The writer thread: one group of queued requests per transaction until the pool is dropped.

@@ -132,18 +132,25 @@ impl InventoryStore for SqliteStore {
         budget: SearchBudget,
     ) -> Result<Vec<Number>> {
         let query = query.clone();
+        let thorough = budget == SearchBudget::Thorough;
         let budget = self.limits.rows(budget);
         if !DigitIndex::serves(&query) {
-            return self
-                .read(move |tx| {
-                    search::matching(tx, &query, now, query.page_size as usize + 1, Some(budget))
-                })
-                .await;
+            let search = move |tx: &Transaction<'_>| {
+                search::matching(tx, &query, now, query.page_size as usize + 1, Some(budget))
+            };
+            return if thorough {
+                self.read_thorough(search).await
+            } else {
+                self.read(search).await
+            };
         }
         let digits = Arc::clone(&self.digits);
-        let (found, stale) = self
-            .read(move |tx| digit_search(tx, &digits, &query, now, budget))
-            .await?;
+        let search = move |tx: &Transaction<'_>| digit_search(tx, &digits, &query, now, budget);
+        let (found, stale) = if thorough {
+            self.read_thorough(search).await?
+        } else {
+            self.read(search).await?
+        };
         if stale && self.digits.start_build() {
             let (pool, digits) = (Arc::clone(&self.pool), Arc::clone(&self.digits));
             // Built off the request path; searches use plain SQL until it is installed.

@@ -128,6 +128,18 @@ impl SqliteStore {
             .await
             .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
     }
+
+    /// `read` on the thorough searches' own connection (`Pool::read_thorough`).
+    async fn read_thorough<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || pool.read_thorough(f))
+            .await
+            .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
+    }
 }
 
 #[async_trait]
