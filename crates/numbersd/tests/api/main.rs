@@ -7,6 +7,7 @@ mod bandwidth_sdk;
 mod bandwidth_subscriptions;
 mod cli;
 mod errors;
+mod extremes;
 mod helpers;
 mod lifecycle;
 mod messagemedia;
