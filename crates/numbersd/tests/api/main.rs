@@ -14,6 +14,7 @@ mod messagemedia;
 mod number_orders;
 mod orders;
 mod outbound_urls;
+mod properties;
 mod receiver;
 mod reservations;
 mod sdk_install;
