@@ -6,15 +6,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::edge::Door;
 use crate::helpers::{Backend, on_both_databases, spawn_app_on};
-
-#[derive(Debug, Clone, Copy)]
-enum Door {
-    Native,
-    Bandwidth,
-    Sinch,
-    MessageMedia,
-}
 
 /// Where the number goes: a query parameter (added to the path's own), or `{v}` in a body sent
 /// with this content type.

@@ -6,6 +6,7 @@ mod bandwidth;
 mod bandwidth_sdk;
 mod bandwidth_subscriptions;
 mod cli;
+mod edge;
 mod errors;
 mod extremes;
 mod helpers;
