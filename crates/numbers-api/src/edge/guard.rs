@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{CONTENT_LENGTH, EXPECT};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures::FutureExt;
@@ -93,10 +93,16 @@ async fn admitted(edge: &Edge, dialect: Dialect, request: Request, next: Next) -
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A client that asked to be told before sending (`Expect: 100-continue`) has sent nothing:
+    // reading its body would invite it to send what is about to be refused.
+    let expects_continue = parts
+        .headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let mut stream = body.into_data_stream();
     if let Some(declared) = declared.filter(|n| *n > limit as u64) {
         count_refusal("body_too_large", dialect);
-        if declared <= (limit as u64).saturating_mul(2) {
+        if !expects_continue && declared <= (limit as u64).saturating_mul(2) {
             drain(&mut stream, deadline).await;
         }
         return dialect.render(Error::OverLimit(Limit::BodyTooLarge { limit_bytes: limit }));

@@ -288,6 +288,25 @@ async fn the_body_limit_is_4_mib_on_every_door(backend: Backend) {
     let status = chunked_post(&app, &t.creds, &path, limit + 1).await;
     assert_eq!(status, 413);
 
+    // A client that waits for `100 Continue` is told 413 at once, not invited to send.
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/reservations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+                limit + 1
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+    drop(stream);
+
     // A Bandwidth document of 3 MiB (a site padded with whitespace) is read and served.
     let padding = " ".repeat(3 * 1024 * 1024);
     let site = format!(
