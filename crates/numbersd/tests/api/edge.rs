@@ -334,15 +334,7 @@ async fn the_body_limit_is_4_mib_on_every_door(backend: Backend) {
         rows += 1;
     }
     assert!(csv.len() > 2_600_000 && csv.len() < limit);
-    let res = app
-        .request(Method::POST, &app.operator, "/v1/operator/inventory")
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.unwrap();
+    let body = app.import_csv_answer(csv).await;
     assert_eq!(body["rejected"], json!([]));
     assert_eq!(body["inserted"], json!(rows));
     app.shutdown().await;

@@ -281,4 +281,56 @@ fn assert_names_field(door: Door, content_type: &str, body: &str, field: &str, w
     }
 }
 
-on_both_databases!(extreme_numbers_are_refused_naming_the_field);
+/// CSV imports answer per row: each row with a number at an extreme (`tier`, `setup_price`,
+/// `monthly_price`) is rejected naming its column, and the rest of the file is imported.
+async fn extreme_numbers_in_csv_rows_are_rejected_naming_the_column(backend: Backend) {
+    let Some(app) = spawn_app_on(backend).await else {
+        return;
+    };
+    let columns = ["tier", "setup_price", "monthly_price"];
+    let mut csv = String::from("e164,type,tier,setup_price,monthly_price,currency\n");
+    let mut expected = Vec::new();
+    let mut line = 1;
+    for (i, v) in EXTREMES.iter().chain(QUERY_EXTREMES).enumerate() {
+        for (c, column) in columns.iter().enumerate() {
+            let mut cells = ["1", "0.00", "1.00"];
+            cells[c] = v;
+            line += 1;
+            // +1206555xxxx: distinct, valid numbers.
+            csv.push_str(&format!(
+                "+1206555{:04},LOCAL,{},USD\n",
+                i * columns.len() + c,
+                cells.join(",")
+            ));
+            expected.push((line, *column, *v));
+        }
+    }
+    csv.push_str("+12065559999,LOCAL,1,0.00,1.00,USD\n");
+    let body = app.import_csv_answer(csv).await;
+    let rejected = body["rejected"].as_array().unwrap();
+    for (line, column, v) in &expected {
+        let row = rejected.iter().find(|r| r["line"] == *line);
+        let Some(row) = row else {
+            // The only extremes a column may accept: prices are micro-units in an i64, so 1.5
+            // and 4294967296 are prices (up to 9223372036854.775807); the larger ones are not.
+            assert!(
+                column.ends_with("price") && ["1.5", "4294967296"].contains(v),
+                "line {line} {column}={v} imported"
+            );
+            continue;
+        };
+        let named = row["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with(&format!("{column}:")));
+        assert!(named, "line {line} {column}={v}: {row}");
+    }
+    assert!(body["inserted"].as_u64().unwrap() >= 1, "{body}");
+    app.shutdown().await;
+}
+
+on_both_databases!(
+    extreme_numbers_are_refused_naming_the_field,
+    extreme_numbers_in_csv_rows_are_rejected_naming_the_column,
+);
