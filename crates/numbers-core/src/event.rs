@@ -161,6 +161,17 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
+    /// The details as the APIs show them (`/v1/events` `details`, the webhook payload's `data`):
+    /// always an object, `{}` for an event without details (stored as JSON null), so clients
+    /// and the OpenAPI document can count on an object.
+    pub fn details_object(&self) -> serde_json::Value {
+        match &self.details {
+            serde_json::Value::Object(_) => self.details.clone(),
+            serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
+            other => serde_json::json!({ "value": other }),
+        }
+    }
+
     pub fn new(kind: EventKind, at: Timestamp) -> Self {
         NewEvent {
             id: EventId::new(),

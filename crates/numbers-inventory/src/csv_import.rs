@@ -895,4 +895,52 @@ mod tests {
             assert!(row.is_ok(), "{}", row.unwrap_err());
         }
     }
+
+    mod properties {
+        //! Any rows under a valid header: each is a number or a rejected row with reasons,
+        //! never a panic; hostile headers are refused as a whole.
+        use proptest::prelude::*;
+
+        use super::super::{COLUMNS, CsvImporter};
+
+        fn cell() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[+]?[0-9]{0,18}",
+                "-?[0-9]{0,25}(\\.[0-9]{0,9})?",
+                "[A-Za-z_|]{0,12}",
+                "\\PC{0,16}",
+                Just("\"".to_string()),
+                Just("99999999999999999999999999".to_string()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn any_rows_are_numbers_or_rejections(
+                rows in prop::collection::vec(prop::collection::vec(cell(), 0..20), 0..8)
+            ) {
+                let mut csv = COLUMNS.join(",");
+                csv.push('\n');
+                for row in &rows {
+                    csv.push_str(&row.join(","));
+                    csv.push('\n');
+                }
+                let importer = CsvImporter::new(csv.as_bytes()).expect("the header is valid");
+                for item in importer {
+                    if let Err(rejected) = item {
+                        prop_assert!(!rejected.reasons.is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn any_document_is_read_or_refused(doc in "\\PC{0,200}") {
+                if let Ok(importer) = CsvImporter::new(doc.as_bytes()) {
+                    for _ in importer {}
+                }
+            }
+        }
+    }
 }

@@ -220,6 +220,7 @@ pub async fn serve_metrics(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let handle = metrics_handle()?;
+    let drained = handle.clone();
     let router = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
@@ -236,11 +237,25 @@ pub async fn serve_metrics(
             }
         }),
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving metrics")
+    // Histogram samples pile up in the recorder until they are drained, which a scrape does —
+    // or this, so a server nobody scrapes does not grow by every request it answers.
+    let upkeep = async {
+        let mut every = tokio::time::interval(METRICS_UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            drained.run_upkeep();
+        }
+    };
+    tokio::select! {
+        served = axum::serve(listener, router).with_graceful_shutdown(shutdown) => {
+            served.context("serving metrics")
+        }
+        () = upkeep => Ok(()),
+    }
 }
+
+/// How often the metrics recorder drains its histogram samples when nobody scrapes it.
+const METRICS_UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

@@ -53,19 +53,13 @@ impl BwError {
 
     /// A body that is not XML, or not the document this endpoint takes.
     pub fn malformed(area: Area, description: impl Into<String>) -> Self {
-        let description = description.into();
-        let status = if description.contains("larger than") {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
         let code = match area {
             Area::Reservations => 5044,
             Area::Notes => 12500,
             Area::Subscriptions => 14501,
             _ => 1019,
         };
-        BwError::new(area, status, code, description)
+        BwError::new(area, StatusCode::BAD_REQUEST, code, description)
     }
 
     pub fn with_echo(mut self, echo: El) -> Self {

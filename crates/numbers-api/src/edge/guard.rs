@@ -1,16 +1,18 @@
 //! The edge middleware: one function every request passes, in this order — dialect from the path,
 //! catch-panic around everything below, the address throttles, the concurrency limit, then the
-//! request deadline over reading the body (limited) and running the handler. Every refusal is
+//! request deadline over reading the body (limited; a refused body of up to twice the limit is
+//! read on and thrown away first, so the client sees the 413) and running the handler. Every refusal is
 //! answered in the request's dialect and counted in `numbersd_edge_refusals_total{reason,dialect}`.
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{CONTENT_LENGTH, EXPECT};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures::FutureExt;
@@ -91,14 +93,27 @@ async fn admitted(edge: &Edge, dialect: Dialect, request: Request, next: Next) -
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    // A client that asked to be told before sending (`Expect: 100-continue`) has sent nothing:
+    // reading its body would invite it to send what is about to be refused.
+    let expects_continue = parts
+        .headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut stream = body.into_data_stream();
+    if let Some(declared) = declared.filter(|n| *n > limit as u64) {
         count_refusal("body_too_large", dialect);
+        if !expects_continue && declared <= (limit as u64).saturating_mul(2) {
+            drain(&mut stream, deadline).await;
+        }
         return dialect.render(Error::OverLimit(Limit::BodyTooLarge { limit_bytes: limit }));
     }
-    let body = match tokio::time::timeout_at(deadline, read_body(body, limit)).await {
+    let body = match tokio::time::timeout_at(deadline, read_body(&mut stream, limit)).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge)) => {
+        Ok(Err(BodyError::TooLarge(read))) => {
             count_refusal("body_too_large", dialect);
+            if read <= limit.saturating_mul(2) {
+                drain(&mut stream, deadline).await;
+            }
             return dialect.render(Error::OverLimit(Limit::BodyTooLarge { limit_bytes: limit }));
         }
         Ok(Err(BodyError::Unreadable(why))) => {
@@ -109,6 +124,7 @@ async fn admitted(edge: &Edge, dialect: Dialect, request: Request, next: Next) -
             return dialect.render(Error::OverLimit(Limit::BodyTimeout));
         }
     };
+    drop(stream);
     let request = Request::from_parts(parts, Body::from(body));
     let context = RequestEdge {
         throttle: edge.throttle.clone(),
@@ -132,19 +148,19 @@ async fn admitted(edge: &Edge, dialect: Dialect, request: Request, next: Next) -
 }
 
 enum BodyError {
-    TooLarge,
+    /// Past the limit after reading this many bytes.
+    TooLarge(usize),
     Unreadable(String),
 }
 
 /// The whole body, refused as soon as it passes `limit` (a chunked body declares no length).
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    let mut stream = body.into_data_stream();
+async fn read_body(stream: &mut BodyDataStream, limit: usize) -> Result<Bytes, BodyError> {
     let Some(first) = stream.next().await else {
         return Ok(Bytes::new());
     };
     let first = first.map_err(|e| BodyError::Unreadable(e.to_string()))?;
     if first.len() > limit {
-        return Err(BodyError::TooLarge);
+        return Err(BodyError::TooLarge(first.len()));
     }
     let Some(second) = stream.next().await else {
         // One chunk (the usual case): no copy.
@@ -156,12 +172,28 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
     while let Some(chunk) = next {
         let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
         if buffer.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
+            return Err(BodyError::TooLarge(buffer.len() + chunk.len()));
         }
         buffer.extend_from_slice(&chunk);
         next = stream.next().await;
     }
     Ok(Bytes::from(buffer))
+}
+
+/// Longest a refused body is read on (and thrown away) before the answer goes out.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads the rest of a refused body and throws it away, for at most `DRAIN_TIME` and the
+/// request's deadline, so the client — still sending — reads the 413 instead of losing it to
+/// the connection reset that closing on unread data causes. Only bodies up to twice the limit
+/// are drained (the callers check); beyond that the answer goes out at once and the connection
+/// is closed.
+async fn drain(stream: &mut BodyDataStream, deadline: Instant) {
+    let until = deadline.min(Instant::now() + DRAIN_TIME);
+    let _ = tokio::time::timeout_at(until, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> &str {

@@ -3,7 +3,13 @@
 
 use axum::Json;
 use axum::response::Html;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
@@ -45,7 +51,7 @@ Errors are RFC 9457 problem documents naming each invalid field.",
         webhooks::ReplayView, webhooks::CreateWebhook, webhooks::UpdateWebhook,
         webhook_format::WebhookPayload, webhook_format::ResourceRef,
     )),
-    modifiers(&BasicAuth),
+    modifiers(&BasicAuth, &EdgeAnswers),
     tags(
         (name = "search", description = "Numbers on offer"),
         (name = "reservations", description = "Hold numbers for a while"),
@@ -72,6 +78,117 @@ impl Modify for BasicAuth {
     }
 }
 
+/// What every operation may answer besides its own responses, added in one place so the
+/// document says what the server does: the edge's refusals on every route (429 throttled and
+/// 503 shed, both with `Retry-After`; 408 and 413 where a body is read), 401 and 403 where credentials
+/// are needed (a tenant's key on an operator route and the operator's on a tenant route are
+/// 403), 400 where there is anything to be invalid, 404 where the path names something. Every
+/// error is a problem document, so error responses are `application/problem+json`.
+struct EdgeAnswers;
+
+impl Modify for EdgeAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_something = path.contains('{');
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_edge_answers(operation, names_something);
+            }
+        }
+    }
+}
+
+fn add_edge_answers(operation: &mut Operation, names_something: bool) {
+    let responses = &mut operation.responses.responses;
+    for (status, response) in responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && status.parse::<u16>().is_ok_and(|code| code >= 400)
+            && let Some(content) = response.content.shift_remove("application/json")
+        {
+            response
+                .content
+                .insert(PROBLEM_CONTENT_TYPE.to_string(), content);
+        }
+    }
+    let has_body = operation.request_body.is_some();
+    let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut add = |status: &str, description: &str, retry_after: bool| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(problem_response(description, retry_after)));
+    };
+    if has_body || has_parameters || names_something {
+        add(
+            "400",
+            "Invalid request: each invalid field is named in `errors`",
+            false,
+        );
+    }
+    if secured {
+        add("401", "Missing or wrong credentials", false);
+        add("403", "These credentials may not use this operation", false);
+    }
+    if names_something {
+        add("404", "Not found", false);
+    }
+    if has_body {
+        add(
+            "408",
+            "The request body did not arrive within the request timeout",
+            false,
+        );
+        add(
+            "413",
+            "Request body over the limit (4 MiB by default)",
+            false,
+        );
+    }
+    add(
+        "429",
+        "Throttled (per credential, per address, or after failed authentications); see `Retry-After`",
+        true,
+    );
+    add(
+        "503",
+        "Shed under load, or the request timed out; see `Retry-After`",
+        true,
+    );
+}
+
+const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+fn problem_response(description: &str, retry_after: bool) -> Response {
+    let mut response = ResponseBuilder::new().description(description).content(
+        PROBLEM_CONTENT_TYPE,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    );
+    if retry_after {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait before trying again"))
+                .build(),
+        );
+    }
+    response.build()
+}
+
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
@@ -79,4 +196,48 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
 /// A dependency-free page that renders `/openapi.json` (no CDN: numbersd runs on closed networks).
 pub async fn reference_page() -> Html<&'static str> {
     Html(include_str!("reference.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    use super::ApiDoc;
+
+    /// The edge's answers are in the document for every operation, and every error is a
+    /// problem document; `.ci/contract/run` checks the server against all of it.
+    #[test]
+    fn every_operation_documents_the_edge_and_problem_errors() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        assert!(paths.len() > 30);
+        for (path, item) in &paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let responses = &op["responses"];
+                for status in ["429", "503"] {
+                    assert!(
+                        responses[status]["headers"]["Retry-After"].is_object(),
+                        "{method} {path} {status}"
+                    );
+                }
+                if op.get("security").is_some() {
+                    assert!(responses["401"].is_object(), "{method} {path}");
+                }
+                if op.get("requestBody").is_some() {
+                    assert!(responses["413"].is_object(), "{method} {path}");
+                }
+                for (status, response) in responses.as_object().into_iter().flatten() {
+                    if status.as_str() >= "400" && response["content"].is_object() {
+                        assert!(
+                            response["content"]["application/problem+json"].is_object(),
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+        let details = &doc["components"]["schemas"]["EventView"]["properties"]["details"];
+        assert_eq!(details["type"], "object");
+    }
 }

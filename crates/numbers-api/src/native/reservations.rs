@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use chrono::Duration;
 use numbers_core::error::Error;
 use numbers_core::ids::ReservationId;
 use numbers_core::number::E164;
@@ -66,11 +65,9 @@ pub async fn create(
     let mut obj = JsonObject::new(&body, "")?;
     obj.reject_unknown(&["numbers", "ttl_seconds"]);
     let numbers = parse_numbers(&mut obj, "numbers");
-    let ttl = obj
-        .opt_u64("ttl_seconds")
-        .map(|s| Duration::seconds(s.min(i64::MAX as u64) as i64));
+    let ttl_seconds = obj.opt_u64("ttl_seconds");
     obj.finish()?;
-    let reservation = state.service.reserve(account, numbers, ttl).await?;
+    let reservation = state.service.reserve(account, numbers, ttl_seconds).await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/reservations/{}", reservation.id)) {
         headers.insert(header::LOCATION, v);

@@ -375,6 +375,7 @@ pub struct EventView {
     pub order_id: Option<String>,
     pub reservation_id: Option<String>,
     pub resource_version: i64,
+    /// What changed, by event type; `{}` when the event has no details.
     #[schema(value_type = Object)]
     pub details: Value,
 }
@@ -393,7 +394,7 @@ impl EventView {
             order_id: ev.order_id.map(|o| o.to_string()),
             reservation_id: ev.reservation_id.map(|r| r.to_string()),
             resource_version: ev.resource_version,
-            details: ev.details.clone(),
+            details: ev.details_object(),
         }
     }
 }

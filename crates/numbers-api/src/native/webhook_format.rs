@@ -48,6 +48,7 @@ pub struct WebhookPayload {
     pub e164: Option<String>,
     pub order_id: Option<String>,
     pub reservation_id: Option<String>,
+    /// The event's details; `{}` when it has none.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -80,7 +81,7 @@ impl WebhookPayload {
             e164: e.e164.as_ref().map(|n| n.to_string()),
             order_id: e.order_id.map(|o| o.to_string()),
             reservation_id: e.reservation_id.map(|r| r.to_string()),
-            data: e.details.clone(),
+            data: e.details_object(),
         }
     }
 }

@@ -174,4 +174,30 @@ mod tests {
             assert!(E164::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
+
+    mod properties {
+        //! Whatever a client sends where a number is expected, parsing answers: a number or a
+        //! refusal, never a panic; and what it accepts round-trips.
+        use proptest::prelude::*;
+
+        use super::super::E164;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_text_parses_or_is_refused(s in "\\PC{0,40}") {
+                let _ = E164::parse(&s);
+                let _ = E164::parse_detailed(&s);
+            }
+
+            #[test]
+            fn number_like_text_parses_or_is_refused(s in "[+]?[0-9 ()\\-.]{0,24}") {
+                if let Ok(e) = E164::parse(&s) {
+                    let again = E164::parse(e.as_str());
+                    prop_assert_eq!(again.ok(), Some(e));
+                }
+            }
+        }
+    }
 }

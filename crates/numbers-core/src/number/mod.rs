@@ -294,3 +294,32 @@ mod tests {
         assert!(parse_decimal_micros("1.1234567", "x").is_err());
     }
 }
+
+#[cfg(test)]
+mod price_properties {
+    //! Prices come from CSV rows and clients: any text is a price or a field error, never a
+    //! panic or an overflow, and what parses renders back to the same amount.
+    use proptest::prelude::*;
+
+    use super::{micros_to_decimal, parse_decimal_micros};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_price_or_a_field_error(s in "\\PC{0,30}") {
+            if let Err(e) = parse_decimal_micros(&s, "setup_price") {
+                prop_assert!(e.to_string().contains("setup_price"));
+            }
+        }
+
+        #[test]
+        fn digits_at_any_length_do_not_overflow(whole in "[0-9]{1,40}", frac in "[0-9]{0,8}") {
+            let s = if frac.is_empty() { whole.clone() } else { format!("{whole}.{frac}") };
+            if let Ok(micros) = parse_decimal_micros(&s, "monthly_price") {
+                prop_assert!(micros >= 0);
+                prop_assert_eq!(parse_decimal_micros(&micros_to_decimal(micros), "x").ok(), Some(micros));
+            }
+        }
+    }
+}

@@ -11,12 +11,14 @@ use super::Service;
 
 impl Service {
     /// All or nothing. A refusal answers `Conflict { code: "NUMBERS_UNAVAILABLE" }` whose message
-    /// names every refused number and why.
+    /// names every refused number and why. `ttl_seconds` is the client's number as sent: it is
+    /// bounded here, as an integer, before it becomes a `Duration` (whose constructor panics far
+    /// below `u64::MAX`).
     pub async fn reserve(
         &self,
         account: AccountId,
         numbers: Vec<E164>,
-        ttl: Option<Duration>,
+        ttl_seconds: Option<u64>,
     ) -> Result<Reservation> {
         if numbers.is_empty() || numbers.len() > MAX_NUMBERS_PER_RESERVATION {
             return Err(Error::invalid(
@@ -24,16 +26,19 @@ impl Service {
                 format!("must list 1 to {MAX_NUMBERS_PER_RESERVATION} numbers"),
             ));
         }
-        let ttl = ttl.unwrap_or(self.config.reservation_default_ttl);
-        if ttl <= Duration::zero() || ttl > self.config.reservation_max_ttl {
-            return Err(Error::invalid(
-                "ttl_seconds",
-                format!(
-                    "must be from 1 to {} seconds",
-                    self.config.reservation_max_ttl.num_seconds()
-                ),
-            ));
-        }
+        let max_seconds = self.config.reservation_max_ttl.num_seconds();
+        let ttl = match ttl_seconds {
+            None => self.config.reservation_default_ttl,
+            Some(seconds) => match i64::try_from(seconds) {
+                Ok(seconds) if (1..=max_seconds).contains(&seconds) => Duration::seconds(seconds),
+                _ => {
+                    return Err(Error::invalid(
+                        "ttl_seconds",
+                        format!("must be from 1 to {max_seconds} seconds"),
+                    ));
+                }
+            },
+        };
         let mut unique = numbers;
         unique.sort();
         unique.dedup();

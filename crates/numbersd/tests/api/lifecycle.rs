@@ -202,6 +202,11 @@ async fn release_age_reclaim(app: TestApp) {
             && kinds.contains(&"order.completed")
             && kinds.contains(&"number.released")
     );
+    // `details` is an object on every event, as the OpenAPI schema says (`{}` when an event
+    // has none; it once was null).
+    for e in events["data"].as_array().unwrap() {
+        assert!(e["details"].is_object(), "{e}");
+    }
 }
 
 #[tokio::test]
