@@ -47,6 +47,10 @@ const POOL_SIZE: usize = 16;
 /// that orders and webhooks need.
 const SEARCH_POOL_SIZE: usize = 8;
 
+/// Connections of the event sequencer (`events`), apart from the rest: under load every
+/// connection of the main pool is busy, and numbering must not queue behind the requests whose
+/// readers wait for it.
+const SEQUENCER_POOL_SIZE: usize = 2;
 /// Search indexes built at once after a bulk load (`finish_bulk_load`).
 const PARALLEL_INDEX_BUILDS: usize = 3;
 
@@ -90,11 +94,10 @@ impl PostgresStore {
             Some(given) => format!("{given} {options}"),
             None => options,
         });
-        let pool = build_pool(config, POOL_SIZE)?;
         let store = PostgresStore {
             search_pool: build_pool(search_config, SEARCH_POOL_SIZE)?,
-            sequencer: events::Sequencer::start(pool.clone()),
-            pool,
+            sequencer: events::Sequencer::start(build_pool(config.clone(), SEQUENCER_POOL_SIZE)?),
+            pool: build_pool(config, POOL_SIZE)?,
             limits,
             digits: Arc::default(),
             secrets: SecretBox::default(),
