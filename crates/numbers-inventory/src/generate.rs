@@ -623,6 +623,106 @@ fn e164_string(digits: u64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The generator's number plans, for importers
+// ---------------------------------------------------------------------------------------------
+
+/// Kind of each NANP area code in the tables above, indexed by NPA: 0 = not listed, 1 =
+/// geographic (`NPAS`), 2 = toll-free (`TOLL_FREE`). Built at compile time.
+const NPA_KINDS: [u8; 1000] = {
+    let mut kinds = [0u8; 1000];
+    let mut i = 0;
+    while i < NPAS.len() {
+        kinds[NPAS[i].npa as usize] = 1;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < TOLL_FREE.len() {
+        kinds[TOLL_FREE[i].npa as usize] = 2;
+        i += 1;
+    }
+    kinds
+};
+
+/// Country and type of a number given as its E.164 digits (no `+`), when it lies in one of the
+/// ranges this generator emits; `None` for anything else, which the caller then asks
+/// libphonenumber about. The answer is what `E164::parse_detailed` says for those ranges (the
+/// tests `every_npa_and_nxx_is_valid`, `every_stem_is_valid_for_its_country_and_type` and
+/// `known_plans_agree_with_libphonenumber` hold the two together), but costs a few table
+/// lookups instead of a parse: an import of generated inventory then never parses per number.
+pub fn known_plan(digits: &[u8]) -> Option<(&'static str, NumberType)> {
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let three = |d: &[u8]| {
+        d.iter()
+            .fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'))
+    };
+    if digits.len() == 11 && digits[0] == b'1' {
+        let (npa, nxx) = (three(&digits[1..4]), three(&digits[4..7]));
+        if !is_sellable_nxx(nxx) {
+            return None;
+        }
+        return match NPA_KINDS[usize::from(npa)] {
+            1 => Some(("US", NumberType::Local)),
+            2 => Some(("US", NumberType::TollFree)),
+            _ => None,
+        };
+    }
+    POOLS.iter().find_map(|spec| match spec.ranges {
+        Ranges::Stems(stems) => stems
+            .iter()
+            .any(|s| {
+                digits.len() == s.prefix.len() + s.free_digits as usize
+                    && digits.starts_with(s.prefix.as_bytes())
+            })
+            .then_some((spec.country, spec.number_type)),
+        Ranges::Nanp(_) => None,
+    })
+}
+
+/// `classify`'s answer for every ending of six digits, filled as endings are met: `classify`
+/// depends only on the last six digits and allocates, so a cache of all 10^6 answers (1 MB)
+/// makes it free after warm-up while keeping `classify` the single source of truth.
+pub struct ClassificationCache {
+    /// 0 = not yet known, else 1 + the class's rank.
+    classes: Vec<u8>,
+}
+
+impl Default for ClassificationCache {
+    fn default() -> Self {
+        ClassificationCache {
+            classes: vec![0; 1_000_000],
+        }
+    }
+}
+
+impl ClassificationCache {
+    /// `classify(digits)` for E.164 digits (no `+`).
+    pub fn classify(&mut self, digits: &str) -> Classification {
+        let bytes = digits.as_bytes();
+        if bytes.len() < 6 || !bytes.iter().all(u8::is_ascii_digit) {
+            return classify(digits);
+        }
+        let ending = bytes[bytes.len() - 6..]
+            .iter()
+            .fold(0usize, |acc, &b| acc * 10 + usize::from(b - b'0'));
+        let slot = &mut self.classes[ending];
+        if *slot == 0 {
+            *slot = match classify(digits) {
+                Classification::Bronze => 1,
+                Classification::Silver => 2,
+                Classification::Gold => 3,
+            };
+        }
+        match *slot {
+            3 => Classification::Gold,
+            2 => Classification::Silver,
+            _ => Classification::Bronze,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The iterator
 // ---------------------------------------------------------------------------------------------
 
@@ -632,10 +732,7 @@ struct Generator {
     pools: Vec<Pool>,
     /// Upper bounds of each pool's share on a 0..10,000 scale.
     thresholds: [u32; POOLS.len()],
-    /// `classify` depends only on the last six digits, and allocates; caching its answer for
-    /// all 10^6 endings (1 MB, 0 = not yet known) makes it free after warm-up while keeping
-    /// `classify` the single source of truth.
-    classes: Vec<u8>,
+    classes: ClassificationCache,
 }
 
 impl Generator {
@@ -656,23 +753,7 @@ impl Generator {
             rng: StdRng::seed_from_u64(seed),
             pools,
             thresholds,
-            classes: vec![0; 1_000_000],
-        }
-    }
-
-    fn classification(&mut self, digits: u64, text: &str) -> Classification {
-        let slot = &mut self.classes[(digits % 1_000_000) as usize];
-        if *slot == 0 {
-            *slot = match classify(text) {
-                Classification::Bronze => 1,
-                Classification::Silver => 2,
-                Classification::Gold => 3,
-            };
-        }
-        match *slot {
-            3 => Classification::Gold,
-            2 => Classification::Silver,
-            _ => Classification::Bronze,
+            classes: ClassificationCache::default(),
         }
     }
 }
@@ -706,7 +787,7 @@ impl Iterator for Generator {
         let spec = self.pools[pool_index].spec;
 
         let e164 = e164_string(digits);
-        let classification = self.classification(digits, &e164[1..]);
+        let classification = self.classes.classify(&e164[1..]);
         let capabilities = capabilities_for(spec.number_type, &place, caps_roll);
         let (vendor_id, vendor_name) = spec.vendors[vendor_roll % spec.vendors.len()];
         let tier = match classification {
@@ -891,6 +972,79 @@ mod tests {
                     assert_eq!(parsed.number_type, Some(spec.number_type), "{n}");
                 }
             }
+        }
+    }
+
+    /// The cheap path importers take agrees with libphonenumber on every range it answers for
+    /// (the same sample as the two tests above, plus generated numbers), and answers nothing
+    /// outside them.
+    #[test]
+    fn known_plans_agree_with_libphonenumber() {
+        let agree = |n: &str| {
+            let parsed = E164::parse_detailed(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+            let fast = known_plan(&n.as_bytes()[1..]).map(|(c, t)| (Some(c.to_string()), Some(t)));
+            assert_eq!(fast, Some((parsed.country, parsed.number_type)), "{n}");
+        };
+        for table in [NPAS, TOLL_FREE] {
+            for npa in table {
+                for &nxx in &NXXS {
+                    agree(&format!(
+                        "+1{}{nxx}{:04}",
+                        npa.npa,
+                        (u32::from(nxx) * 37) % 10_000
+                    ));
+                }
+            }
+        }
+        for spec in &POOLS {
+            let Ranges::Stems(stems) = spec.ranges else {
+                continue;
+            };
+            for s in stems {
+                for head in (0..1000u64).step_by(7) {
+                    let tail_digits = s.free_digits - 3;
+                    let tail = (head * 7919) % 10u64.pow(tail_digits);
+                    agree(&format!(
+                        "+{}{head:03}{tail:0width$}",
+                        s.prefix,
+                        width = tail_digits as usize
+                    ));
+                }
+            }
+        }
+        for n in generate(20_000, 99) {
+            agree(n.e164.as_str());
+        }
+        // Outside the tables (or not digits at all): no answer, the caller parses.
+        for other in [
+            "12065550100", // exchange 555
+            "12062110100", // N11
+            "14165550123", // Canada
+            "19002345678", // premium rate
+            "61491570156", // an AU mobile range the generator does not use
+            "6128123456",  // too short for its stem
+            "612812345678",
+            "447700900123",
+            "1206a550100",
+            "",
+        ] {
+            assert_eq!(known_plan(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_classification_cache_is_classify() {
+        let mut cache = ClassificationCache::default();
+        for n in [
+            "12065550100",
+            "12064444666",
+            "12061231230",
+            "4930123456",
+            "12345",
+            "1x3",
+        ] {
+            assert_eq!(cache.classify(n), classify(n), "{n}");
+            assert_eq!(cache.classify(n), classify(n), "{n} cached");
         }
     }
 

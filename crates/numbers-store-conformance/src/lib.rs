@@ -72,6 +72,7 @@ suite!(
     update_assignment_patch,
     list_account_numbers_filters,
     list_events_filters,
+    event_polling_is_gap_free,
     inventory_stats,
     number_requirements_store,
     number_order_lifecycle,

@@ -17,7 +17,7 @@ use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use tokio_postgres::{GenericClient, Row};
 
-use crate::events::{append_and_commit, number_event};
+use crate::events::number_event;
 use crate::lifecycle::release_locked;
 use crate::rows::{get, numbers_from_rows, select_numbers};
 use crate::{Bind, PostgresStore, db_err, refs};
@@ -117,7 +117,7 @@ impl DisconnectStore for PostgresStore {
             .ok_or_else(|| Error::internal("inserted disconnect vanished"))?;
         let details = serde_json::json!({ "disconnect_id": d.id.to_string() });
         let event = disconnect_event(EventKind::DisconnectReceived, d, d.created_at, details);
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(stored)
     }
 
@@ -261,7 +261,7 @@ impl DisconnectStore for PostgresStore {
             _ => EventKind::DisconnectFailed,
         };
         events.push(disconnect_event(kind, &d.new, now, d.outcome_details()));
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(Some(d))
     }
 }
@@ -335,7 +335,7 @@ impl OrderNoteStore for PostgresStore {
             details: serde_json::json!({ "note_id": note.id }),
             ..NewEvent::new(EventKind::OrderNoteAdded, now)
         };
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(Some(note))
     }
 

@@ -1,25 +1,190 @@
-//! The event log: appending the events of a step inside its transaction, and listing them.
+//! The event log: appending the events of a step inside its transaction, numbering them after
+//! they commit, and listing them.
 //!
 //! `seq` must follow commit order, or a reader paging with `after_seq` could skip an event that
-//! commits after a higher `seq` was already read. A BIGSERIAL alone does not give that with
-//! concurrent writers, so appending takes a transaction-scoped advisory lock first and every step
-//! appends its events as its last statement before COMMIT: sequence values are then handed out
-//! in the order the transactions commit. The lock is held only for that short tail.
+//! commits after a higher `seq` was already read. Handing `seq` out inside each step's
+//! transaction needs those transactions to commit one at a time (an advisory lock from the
+//! append to COMMIT): one WAL flush at a time, which held orders to ~400/s. Instead a step
+//! appends its events to `event_queue` (migration 0012), unnumbered and without any lock, and
+//! commits. The sequencer then moves every committed queued event into `events`, in queue order,
+//! in one transaction that holds the sequencer lock (an advisory lock, so across processes too):
+//! numbering transactions run one at a time, each hands out numbers above those of every one
+//! committed before it, and readers only ever read `events`, so what they see is a prefix of the
+//! log that only grows at its end. `qid` keeps a step's own events in order, and a step that
+//! waited for another's row locks appends after that one committed, so its events come later.
+//!
+//! When numbering happens: after a commit that appended events the store nudges its background
+//! task, which numbers whatever is queued (many steps' events per pass); and every read of the
+//! log (`list_events`, `get_event`) first catches up: it waits for a pass that began after the
+//! read was asked for, so a caller reads its own events and those of every step that committed
+//! before, in any process. Events left queued by a process that died are numbered by the next
+//! pass of any process.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use deadpool_postgres::Pool;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::{Event, EventKind, NewEvent};
 use numbers_core::ids::{AccountId, EventId};
 use numbers_core::number::{E164, Number};
 use numbers_core::store::{EventFilter, EventStore};
+use tokio::sync::Notify;
 use tokio_postgres::{Row, Transaction};
 
 use crate::rows::get;
-use crate::{Bind, PostgresStore, db_err, refs};
+use crate::{Bind, PostgresStore, checkout, db_err, refs};
 
-/// Arbitrary constant naming the event-append lock among the server's advisory locks.
+/// Arbitrary constant naming the sequencer lock among the server's advisory locks.
 const EVENT_LOCK_KEY: i64 = 0x6e75_6d62_6576_6e74; // "numbevnt"
+
+/// How often the background task vacuums `event_queue` (see `Sequencer::tidy`).
+const VACUUM_EVERY: Duration = Duration::from_secs(1);
+
+const EVENT_COLUMNS: &str = "id, kind, at, account_id, number_id, e164, order_id, reservation_id, resource_version, details";
+
+/// The import watermark of the digit index (`numbers_store_sql::digit_index`) for this store:
+/// the seq of the latest numbered import, or -1 while an import's event is still queued (its
+/// numbers are committed but the watermark cannot name them yet), which never matches an index.
+pub(crate) const IMPORT_WATERMARK_SQL: &str = "SELECT CASE \
+    WHEN EXISTS (SELECT 1 FROM event_queue WHERE kind = 'number.imported') THEN -1 \
+    ELSE (SELECT COALESCE(MAX(seq), 0) FROM events WHERE kind = 'number.imported') END";
+
+/// Numbers the events that `Sequencer` passes move from the queue into the log.
+pub(crate) struct Sequencer {
+    pool: Pool,
+    /// Catch-up requests made so far; a pass covers every request made before it started.
+    asked: AtomicU64,
+    /// The latest request a finished pass covers.
+    covered: AtomicU64,
+    /// One pass at a time in this process; the advisory lock serialises processes.
+    pass: tokio::sync::Mutex<()>,
+    nudge: Arc<Notify>,
+    /// When `tidy` last vacuumed the queue.
+    vacuumed: Mutex<Instant>,
+}
+
+impl Sequencer {
+    /// A sequencer with its background task (which ends when the sequencer is dropped).
+    pub(crate) fn start(pool: Pool) -> Arc<Sequencer> {
+        let sequencer = Arc::new(Sequencer {
+            pool,
+            asked: AtomicU64::new(0),
+            covered: AtomicU64::new(0),
+            pass: tokio::sync::Mutex::new(()),
+            nudge: Arc::new(Notify::new()),
+            vacuumed: Mutex::new(Instant::now()),
+        });
+        let nudge = Arc::clone(&sequencer.nudge);
+        let weak: Weak<Sequencer> = Arc::downgrade(&sequencer);
+        tokio::spawn(async move {
+            loop {
+                nudge.notified().await;
+                let Some(sequencer) = weak.upgrade() else {
+                    break;
+                };
+                // A failed pass loses nothing: the events stay queued for the next one.
+                if let Err(e) = sequencer.catch_up().await {
+                    tracing::warn!(error = %e, "numbering queued events failed");
+                }
+                sequencer.tidy().await;
+            }
+        });
+        sequencer
+    }
+
+    /// Something was queued: number it soon (nudges during a pass make one more pass).
+    pub(crate) fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+
+    /// Returns once every event committed before the call is numbered. Concurrent callers share
+    /// passes: whoever waited for the running one is covered by the next, run once for them all.
+    pub(crate) async fn catch_up(&self) -> Result<()> {
+        let ticket = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let _pass = self.pass.lock().await;
+        if self.covered.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let covers = self.asked.load(Ordering::SeqCst);
+        number_queued(&self.pool).await?;
+        self.covered.store(covers, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Sequencer {
+    /// Vacuums `event_queue` at most every `VACUUM_EVERY`. Every queued row is deleted a few
+    /// milliseconds after it was written, and a pass scans the whole heap (dead rows included)
+    /// to find what is queued: left to autovacuum, which looks at a table once a minute, the
+    /// dead rows of a busy minute made each pass read megabytes. Vacuumed every second the
+    /// table stays a few pages. Runs on the background task, never on a reader's path.
+    async fn tidy(&self) {
+        {
+            let mut last = self
+                .vacuumed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.elapsed() < VACUUM_EVERY {
+                return;
+            }
+            *last = Instant::now();
+        }
+        let vacuumed = match checkout(&self.pool).await {
+            Ok(client) => client
+                .batch_execute("VACUUM event_queue")
+                .await
+                .map_err(db_err),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = vacuumed {
+            tracing::warn!(error = %e, "vacuuming the event queue failed");
+        }
+    }
+}
+
+impl Drop for Sequencer {
+    fn drop(&mut self) {
+        // Wakes the background task, which then finds the sequencer gone and ends.
+        self.nudge.notify_one();
+    }
+}
+
+/// One pass: every queued event the pass can see, into `events` in queue order.
+async fn number_queued(pool: &Pool) -> Result<()> {
+    let mut client = checkout(pool).await?;
+    // A snapshot taken now sees every step committed before the caller asked; when none of
+    // their events is queued, all of them are numbered already (the pass that moved them
+    // committed first), and a read needs no write transaction.
+    let queued: bool = client
+        .query_one("SELECT EXISTS (SELECT 1 FROM event_queue)", &[])
+        .await
+        .map_err(db_err)?
+        .try_get(0)
+        .map_err(db_err)?;
+    if !queued {
+        return Ok(());
+    }
+    let tx = client.transaction().await.map_err(db_err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENT_LOCK_KEY])
+        .await
+        .map_err(db_err)?;
+    // Its snapshot is taken after the lock: it sees what every earlier pass moved.
+    tx.execute(
+        format!(
+            "WITH moved AS (DELETE FROM event_queue RETURNING qid, {EVENT_COLUMNS}) \
+             INSERT INTO events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM moved ORDER BY qid"
+        )
+        .as_str(),
+        &[],
+    )
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
 
 /// An event about one number, carrying its new version.
 pub(crate) fn number_event(
@@ -37,22 +202,27 @@ pub(crate) fn number_event(
     }
 }
 
-/// Appends `events` in order and commits. Must be the last thing a step does (see module doc).
-pub(crate) async fn append_and_commit(
-    tx: deadpool_postgres::Transaction<'_>,
-    events: &[NewEvent],
-) -> Result<()> {
-    append(&tx, events).await?;
-    tx.commit().await.map_err(db_err)
+impl PostgresStore {
+    /// Queues `events` in order and commits, then has them numbered (see the module comment).
+    /// Must be the last thing a step does, after every row lock it takes.
+    pub(crate) async fn append_and_commit(
+        &self,
+        tx: deadpool_postgres::Transaction<'_>,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        append(&tx, events).await?;
+        tx.commit().await.map_err(db_err)?;
+        if !events.is_empty() {
+            self.sequencer.nudge();
+        }
+        Ok(())
+    }
 }
 
 async fn append(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENT_LOCK_KEY])
-        .await
-        .map_err(db_err)?;
     let n = events.len();
     let mut ids = Vec::with_capacity(n);
     let mut kinds = Vec::with_capacity(n);
@@ -88,9 +258,10 @@ async fn append(tx: &Transaction<'_>, events: &[NewEvent]) -> Result<()> {
         Box::new(versions),
         Box::new(details),
     ];
-    // ORDER BY the array position so `seq` follows the order the step produced the events in.
+    // ORDER BY the array position so `qid` (and so `seq`) follows the order the step produced
+    // the events in.
     tx.execute(
-        "INSERT INTO events (id, kind, at, account_id, number_id, e164, order_id, reservation_id, resource_version, details) \
+        "INSERT INTO event_queue (id, kind, at, account_id, number_id, e164, order_id, reservation_id, resource_version, details) \
          SELECT id, kind, at, account_id, number_id, e164, order_id, reservation_id, resource_version, details \
          FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], \
                      $9::BIGINT[], $10::TEXT[]) \
@@ -139,6 +310,7 @@ pub(crate) fn event_from_row(row: &Row) -> Result<Event> {
 #[async_trait]
 impl EventStore for PostgresStore {
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
+        self.sequencer.catch_up().await?;
         let mut clauses = Vec::new();
         let mut params: Vec<Bind> = Vec::new();
         let mut push = |clause: &str, value: Bind| {

@@ -1,7 +1,9 @@
 //! The inventory (`InventoryStore`): bulk import, public search, lookups, an account's own
-//! numbers and the state counts. Import sends each chunk as one multi-row INSERT of UNNESTed
-//! column arrays (`ON CONFLICT (e164) DO NOTHING RETURNING e164`), so a large batch costs a few
-//! round trips rather than one per number.
+//! numbers and the state counts. Import streams a batch into the table with binary `COPY`; COPY
+//! has no ON CONFLICT, so when a number of the batch exists (or repeats in it) the COPY fails
+//! on the unique E.164, is rolled back to its savepoint, and the batch goes in as multi-row
+//! INSERTs of UNNESTed column arrays (`ON CONFLICT (e164) DO NOTHING RETURNING e164`) instead.
+//! Fresh inventory, the bulk case, takes the fast path; a re-import pays for its conflicts.
 
 use std::collections::HashMap;
 
@@ -19,17 +21,19 @@ use numbers_core::store::{
     ImportOutcome, InventoryStats, InventoryStore, NumberFilter, SearchBudget,
 };
 use numbers_store_sql::digit_index::{
-    DigitIndex, DigitIndexBuilder, IMPORT_WATERMARK_SQL, INDEXED_NUMBERS_SQL, chunk_sizes,
+    DigitIndex, DigitIndexBuilder, INDEXED_NUMBERS_SQL, chunk_sizes,
 };
 use numbers_store_sql::{
     NUMBER_COLUMNS, NumberRow, Placeholder, SqlParams, account_filter_matches,
     account_numbers_where,
 };
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{IsolationLevel, Transaction};
 
-use crate::events::append_and_commit;
+use crate::events::IMPORT_WATERMARK_SQL;
 use crate::rows::{get, number_from_row, numbers_from_rows, select_numbers};
-use crate::{Bind, PostgresStore, binds, db_err, refs, search};
+use crate::{Bind, PostgresStore, binds, db_err, refs, search, unique_violation};
 use numbers_store_sql::search_plan::{SearchPlan, Target};
 
 /// Rows per INSERT statement: large enough that per-statement overhead vanishes, small enough
@@ -199,31 +203,127 @@ async fn insert_chunk(tx: &Transaction<'_>, rows: Vec<NumberRow>) -> Result<Vec<
     inserted.iter().map(|r| get::<String>(r, 0)).collect()
 }
 
+/// The driver type of each column of `NUMBER_COLUMNS` for binary COPY (`NUMBER_COLUMN_TYPES`).
+fn copy_types() -> Vec<Type> {
+    NUMBER_COLUMN_TYPES
+        .iter()
+        .map(|t| match *t {
+            "BIGINT" => Type::INT8,
+            "BOOLEAN" => Type::BOOL,
+            _ => Type::TEXT,
+        })
+        .collect()
+}
+
+/// COPYs `rows` into `numbers`; fails (unique violation) if any E.164 exists or repeats.
+async fn copy_rows(
+    tx: &Transaction<'_>,
+    rows: &[NumberRow],
+) -> std::result::Result<u64, tokio_postgres::Error> {
+    let sink = tx
+        .copy_in(format!("COPY numbers ({NUMBER_COLUMNS}) FROM STDIN (FORMAT binary)").as_str())
+        .await?;
+    let writer = BinaryCopyInWriter::new(sink, &copy_types());
+    futures::pin_mut!(writer);
+    for r in rows {
+        let values: [&(dyn ToSql + Sync); 32] = [
+            &r.id,
+            &r.e164,
+            &r.national,
+            &r.country,
+            &r.number_type,
+            &r.capabilities,
+            &r.classification,
+            &r.rate_center,
+            &r.state_code,
+            &r.city,
+            &r.lata,
+            &r.zip,
+            &r.tier,
+            &r.vendor_id,
+            &r.vendor_name,
+            &r.setup_price_micros,
+            &r.monthly_price_micros,
+            &r.currency,
+            &r.protected,
+            &r.state,
+            &r.owner_account_id,
+            &r.last_owner_account_id,
+            &r.assignment_id,
+            &r.reservation_id,
+            &r.reserved_until,
+            &r.available_after,
+            &r.assigned_at,
+            &r.available_from,
+            &r.assignment,
+            &r.created_at,
+            &r.updated_at,
+            &r.version,
+        ];
+        writer.as_mut().write(&values).await?;
+    }
+    writer.finish().await
+}
+
+/// Inserts `rows` with INSERT ... ON CONFLICT, chunk by chunk; for each row, whether it went in
+/// (the first of a number listed twice does, the repeat reports as existing).
+async fn insert_rows(tx: &Transaction<'_>, rows: Vec<NumberRow>) -> Result<Vec<bool>> {
+    let mut went_in = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<NumberRow> = rows.by_ref().take(IMPORT_CHUNK).collect();
+        let e164s: Vec<String> = chunk.iter().map(|r| r.e164.clone()).collect();
+        let mut fresh: HashMap<String, usize> = HashMap::new();
+        for e164 in insert_chunk(tx, chunk).await? {
+            *fresh.entry(e164).or_default() += 1;
+        }
+        for e164 in &e164s {
+            went_in.push(match fresh.get_mut(e164) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    true
+                }
+                _ => false,
+            });
+        }
+    }
+    Ok(went_in)
+}
+
 #[async_trait]
 impl InventoryStore for PostgresStore {
     async fn import_numbers(&self, numbers: &[NewNumber], at: Timestamp) -> Result<ImportOutcome> {
+        let rows: Vec<NumberRow> = numbers
+            .iter()
+            .map(|n| NumberRow::from_new(n, NumberId::new(), at))
+            .collect();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        let mut outcome = ImportOutcome::default();
-        for chunk in numbers.chunks(IMPORT_CHUNK) {
-            let rows = chunk
-                .iter()
-                .map(|n| NumberRow::from_new(n, NumberId::new(), at))
-                .collect();
-            // How many times each E.164 went in: the first occurrence of a number listed twice
-            // is inserted, the repeat reports as existing (as if inserted one by one).
-            let mut fresh: HashMap<String, usize> = HashMap::new();
-            for e164 in insert_chunk(&tx, rows).await? {
-                *fresh.entry(e164).or_default() += 1;
+        tx.batch_execute("SAVEPOINT import_copy")
+            .await
+            .map_err(db_err)?;
+        let went_in = match copy_rows(&tx, &rows).await {
+            Ok(_) => {
+                tx.batch_execute("RELEASE SAVEPOINT import_copy")
+                    .await
+                    .map_err(db_err)?;
+                vec![true; rows.len()]
             }
-            for n in chunk {
-                match fresh.get_mut(n.e164.as_str()) {
-                    Some(left) if *left > 0 => {
-                        *left -= 1;
-                        outcome.inserted += 1;
-                    }
-                    _ => outcome.existing.push(n.e164.clone()),
-                }
+            // A number of the batch exists or repeats: insert the batch row by row instead.
+            Err(e) if unique_violation(&e).is_some() => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT import_copy")
+                    .await
+                    .map_err(db_err)?;
+                insert_rows(&tx, rows).await?
+            }
+            Err(e) => return Err(db_err(e)),
+        };
+        let mut outcome = ImportOutcome::default();
+        for (n, inserted) in numbers.iter().zip(went_in) {
+            if inserted {
+                outcome.inserted += 1;
+            } else {
+                outcome.existing.push(n.e164.clone());
             }
         }
         let events = if outcome.inserted > 0 {
@@ -234,7 +334,7 @@ impl InventoryStore for PostgresStore {
         } else {
             vec![]
         };
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(outcome)
     }
 
@@ -375,6 +475,7 @@ impl PostgresStore {
                 limits: self.limits,
                 digits: Arc::clone(&self.digits),
                 secrets: self.secrets.clone(),
+                sequencer: Arc::clone(&self.sequencer),
             };
             tokio::spawn(async move {
                 let built = store.load_digit_index().await;

@@ -11,7 +11,7 @@ use numbers_core::number::{AssignmentData, E164, Number, NumberState};
 use numbers_core::store::NumberStore;
 use tokio_postgres::Transaction;
 
-use crate::events::{append_and_commit, number_event};
+use crate::events::number_event;
 use crate::rows::{number_from_row, numbers_from_rows, select_numbers, update_numbers};
 use crate::{PostgresStore, db_err};
 
@@ -83,7 +83,7 @@ impl NumberStore for PostgresStore {
             details: serde_json::to_value(patch).map_err(Error::internal)?,
             ..number_event(EventKind::NumberUpdated, now, &n, Some(account))
         };
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(n)
     }
 
@@ -102,7 +102,7 @@ impl NumberStore for PostgresStore {
             details: serde_json::json!({ "available_after": to_millis(available_after) }),
             ..number_event(EventKind::NumberReleased, now, &n, Some(account))
         };
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(n)
     }
 
@@ -131,7 +131,7 @@ impl NumberStore for PostgresStore {
             .iter()
             .map(|n| number_event(EventKind::NumberAvailable, now, n, None))
             .collect();
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(aged.len() as u32)
     }
 }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (9, include_str!("../migrations/0009_secrets_at_rest.sql")),
     (11, include_str!("../migrations/0011_search_plans.sql")),
+    (12, include_str!("../migrations/0012_event_queue.sql")),
 ];
 
 /// Arbitrary constant naming numbersd's migration lock among the server's advisory locks.

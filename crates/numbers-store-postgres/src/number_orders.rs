@@ -22,7 +22,6 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
 
-use crate::events::append_and_commit;
 use crate::reservations::{
     RESERVATION_COLUMNS, lock_held, reservation_from_row, reserve, return_numbers, set_status,
 };
@@ -263,7 +262,7 @@ impl NumberOrderStore for PostgresStore {
         let order = NumberOrder::created(new, numbers.iter().map(OrderedNumber::of).collect());
         save(&tx, &order, true).await?;
         events.push(order.state_event(order.created_at));
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(Ok(order))
     }
 
@@ -435,7 +434,7 @@ impl NumberOrderStore for PostgresStore {
             return Ok(None);
         };
         let (order, events) = act(&tx, order, action, now).await?;
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(Some(order))
     }
 
@@ -467,7 +466,7 @@ impl NumberOrderStore for PostgresStore {
                 count += 1;
             }
         }
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(count)
     }
 }

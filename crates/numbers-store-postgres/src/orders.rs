@@ -23,7 +23,7 @@ use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
-use crate::events::{append_and_commit, number_event};
+use crate::events::number_event;
 use crate::reservations::lock_numbers;
 use crate::rows::{get, update_numbers};
 use crate::{Bind, PostgresStore, db_err, refs, retry};
@@ -382,7 +382,7 @@ impl OrderStore for PostgresStore {
             closed: false,
             version: 1,
         };
-        append_and_commit(
+        self.append_and_commit(
             tx,
             &[order_event(EventKind::OrderReceived, o.created_at, &order)],
         )
@@ -473,7 +473,7 @@ impl OrderStore for PostgresStore {
         } else {
             vec![]
         };
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(Some(order.id()))
     }
 
@@ -558,7 +558,7 @@ impl OrderStore for PostgresStore {
                 ..order_event(kind, now, &order)
             });
         }
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(order)
     }
 
@@ -595,7 +595,7 @@ impl OrderStore for PostgresStore {
             details: serde_json::json!({ "status": order.status.as_str() }),
             ..order_event(EventKind::OrderClosed, now, &order)
         };
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(Some(order))
     }
 }

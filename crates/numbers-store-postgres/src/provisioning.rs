@@ -17,7 +17,7 @@ use numbers_core::store::ProvisioningStore;
 use numbers_store_sql::{PROVISIONING_COLUMNS, ProvisioningRow};
 use tokio_postgres::{Row, Transaction};
 
-use crate::events::{append_and_commit, number_event};
+use crate::events::number_event;
 use crate::rows::{get, number_from_row, select_numbers, update_numbers};
 use crate::{PostgresStore, db_err};
 
@@ -201,7 +201,7 @@ impl ProvisioningStore for PostgresStore {
             });
             tasks.push(task);
         }
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok((n, tasks))
     }
 
@@ -299,7 +299,7 @@ impl ProvisioningStore for PostgresStore {
             details: task_details(&task),
             ..number_event(kind, now, &n, Some(task.account))
         };
-        append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[event]).await?;
         Ok(Some(task))
     }
 

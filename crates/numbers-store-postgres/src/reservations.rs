@@ -12,7 +12,7 @@ use numbers_core::reservation::{NewReservation, Reservation, ReservationStatus};
 use numbers_core::store::{ReservationRefusals, ReservationStore};
 use tokio_postgres::{Row, Transaction};
 
-use crate::events::{append_and_commit, number_event};
+use crate::events::number_event;
 use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
 use crate::{PostgresStore, db_err};
 
@@ -204,7 +204,7 @@ impl ReservationStore for PostgresStore {
             // Nothing was written; dropping the transaction rolls back and releases the locks.
             Err(refusals) => Ok(Err(refusals)),
             Ok((reservation, _, events)) => {
-                append_and_commit(tx, &events).await?;
+                self.append_and_commit(tx, &events).await?;
                 Ok(Ok(reservation))
             }
         }
@@ -274,7 +274,7 @@ impl ReservationStore for PostgresStore {
         )
         .await?;
         set_status(&tx, id, ReservationStatus::Released, now).await?;
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         reservation.status = ReservationStatus::Released;
         reservation.updated_at = now;
         Ok(Some(reservation))
@@ -327,7 +327,7 @@ impl ReservationStore for PostgresStore {
             set_status(&tx, id, ReservationStatus::Expired, now).await?;
             expired += 1;
         }
-        append_and_commit(tx, &events).await?;
+        self.append_and_commit(tx, &events).await?;
         Ok(expired)
     }
 }

@@ -593,6 +593,7 @@ impl WebhookStore for PostgresStore {
     }
 
     async fn get_event(&self, id: EventId) -> Result<Option<Event>> {
+        self.sequencer.catch_up().await?;
         let client = self.client().await?;
         let rows = client
             .query(

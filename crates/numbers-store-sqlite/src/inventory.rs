@@ -103,15 +103,21 @@ fn page_limit(page_size: u32, params: &mut SqlParams) -> String {
 #[async_trait]
 impl InventoryStore for SqliteStore {
     async fn import_numbers(&self, numbers: &[NewNumber], at: Timestamp) -> Result<ImportOutcome> {
-        let numbers = numbers.to_vec();
+        // Rows are made here, so the writer thread only binds and inserts them.
+        let rows: Vec<NumberRow> = numbers
+            .iter()
+            .map(|n| NumberRow::from_new(n, NumberId::new(), at))
+            .collect();
+        // One prepared single-row INSERT per number: measured faster here than multi-row
+        // INSERT ... VALUES (64 rows) ... RETURNING, which took 2-3x the writer's time.
         self.write(move |tx| {
             let mut outcome = ImportOutcome::default();
             let mut stmt = tx.prepare_cached(&INSERT_NUMBER).db()?;
-            for n in &numbers {
-                if insert_number(&mut stmt, &NumberRow::from_new(n, NumberId::new(), at))? {
+            for row in &rows {
+                if insert_number(&mut stmt, row)? {
                     outcome.inserted += 1;
                 } else {
-                    outcome.existing.push(n.e164.clone());
+                    outcome.existing.push(E164::from_trusted(row.e164.clone()));
                 }
             }
             drop(stmt);

@@ -42,11 +42,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         commands::inventory::generate(&service, *count, *seed, *batch_size, true)
                             .await?;
                     println!(
-                        "generated {} new numbers ({} already present) in {:.1}s ({:.0} numbers/s)",
+                        "generated {} new numbers ({} already present) in {:.1}s ({:.0} numbers/s; \
+                         search indexes {:.1}s of it)",
                         summary.inserted,
                         summary.existing,
                         summary.seconds,
-                        (summary.inserted + summary.existing) as f64 / summary.seconds.max(1e-9)
+                        (summary.inserted + summary.existing) as f64 / summary.seconds.max(1e-9),
+                        summary.index_seconds
                     );
                     Ok(())
                 }

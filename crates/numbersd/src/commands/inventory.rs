@@ -1,5 +1,7 @@
 //! `numbersd inventory import FILE` and `numbersd inventory generate`: stream numbers into the
 //! store in batches (one transaction each), with a progress bar and a report of rejected rows.
+//! A thread of its own reads (parses the CSV, or generates) the next batches while the store
+//! writes the current one, so the two overlap on a multi-core machine.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -24,7 +26,17 @@ pub struct ImportSummary {
     pub inserted: u64,
     pub existing: u64,
     pub rejected: Vec<RejectedRow>,
+    /// The whole run: loading, then rebuilding the search indexes a bulk load set aside.
     pub seconds: f64,
+    /// Of `seconds`, the time spent rebuilding the search indexes (and their statistics).
+    pub index_seconds: f64,
+}
+
+impl ImportSummary {
+    /// Rows read: inserted, already present or rejected.
+    pub fn rows(&self) -> u64 {
+        self.inserted + self.existing + self.rejected.len() as u64
+    }
 }
 
 fn bar(len: Option<u64>) -> ProgressBar {
@@ -60,10 +72,13 @@ async fn flush(
     Ok(())
 }
 
+/// One batch from the reader thread: numbers to insert, and the rows rejected before them.
+type Read = (Vec<NewNumber>, Vec<RejectedRow>);
+
 /// Streams `numbers` into the store in batches of `batch_size`.
 pub async fn import_stream(
     service: &Service,
-    numbers: impl Iterator<Item = Result<NewNumber, RejectedRow>>,
+    numbers: impl Iterator<Item = Result<NewNumber, RejectedRow>> + Send + 'static,
     batch_size: usize,
     expected: Option<u64>,
     show_progress: bool,
@@ -77,38 +92,66 @@ pub async fn import_stream(
     };
     let mut summary = ImportSummary::default();
     let core = |e: numbers_core::Error| anyhow::anyhow!("{e}");
+    // Batches of numbers, and the rows rejected while reading them, from the reader thread. A
+    // few batches ahead is enough to keep the writer busy and bounds memory.
+    let (batches, mut incoming) = tokio::sync::mpsc::channel::<Read>(4);
+    let reader = std::thread::Builder::new()
+        .name("inventory-reader".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(batch_size);
+            let mut rejected = Vec::new();
+            for item in numbers {
+                match item {
+                    Ok(number) => {
+                        batch.push(number);
+                        if batch.len() >= batch_size {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                            // The writer stopped (a failed batch): stop reading.
+                            if batches
+                                .blocking_send((full, std::mem::take(&mut rejected)))
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                    Err(row) => rejected.push(row),
+                }
+            }
+            let _ = batches.blocking_send((batch, rejected));
+        })
+        .context("starting the inventory reader thread")?;
+    // (Should this fail, dropping `incoming` stops the reader.)
     // Into an empty inventory, the store builds its search indexes once at the end.
     let deferred = service
         .begin_bulk_import(Principal::Operator)
         .await
         .map_err(core)?;
     let loaded = async {
-        let mut batch = Vec::with_capacity(batch_size);
-        for item in numbers {
-            match item {
-                Ok(number) => {
-                    batch.push(number);
-                    if batch.len() >= batch_size {
-                        flush(service, &mut batch, &mut summary, &bar).await?;
-                    }
-                }
-                Err(rejected) => summary.rejected.push(rejected),
-            }
+        while let Some((mut batch, rejected)) = incoming.recv().await {
+            summary.rejected.extend(rejected);
+            flush(service, &mut batch, &mut summary, &bar).await?;
         }
-        flush(service, &mut batch, &mut summary, &bar).await
+        anyhow::Ok(())
     }
     .await;
+    // Ends the reader if the load failed half-way (its next send fails).
+    drop(incoming);
+    let _ = reader.join();
     bar.finish_and_clear();
     if deferred && show_progress {
         eprintln!("building the search indexes…");
     }
     // Also after a failed load: the indexes must come back either way.
+    let rebuilding = Instant::now();
     let rebuilt = service
         .finish_bulk_import(Principal::Operator)
         .await
         .map_err(core);
     loaded?;
     rebuilt?;
+    summary.index_seconds = rebuilding.elapsed().as_secs_f64();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -126,18 +169,21 @@ pub async fn import_file(
     if json_out {
         println!(
             "{}",
-            json!({"inserted": summary.inserted, "existing": summary.existing, "rejected": summary.rejected, "seconds": summary.seconds})
+            json!({"inserted": summary.inserted, "existing": summary.existing, "rejected": summary.rejected, "seconds": summary.seconds, "index_seconds": summary.index_seconds})
         );
     } else {
         for row in &summary.rejected {
             eprintln!("rejected {row}");
         }
         println!(
-            "imported {} new numbers ({} already present, {} rejected) in {:.1}s",
+            "imported {} new numbers ({} already present, {} rejected) in {:.1}s ({:.0} rows/s; \
+             search indexes {:.1}s of it)",
             summary.inserted,
             summary.existing,
             summary.rejected.len(),
-            summary.seconds
+            summary.seconds,
+            summary.rows() as f64 / summary.seconds.max(1e-9),
+            summary.index_seconds
         );
     }
     Ok(summary)

@@ -143,7 +143,7 @@ fn limits(adjust: impl FnOnce(&mut EdgeLimits)) -> ServeSettings {
     adjust(&mut limits);
     ServeSettings {
         limits,
-        connections: ConnectionLimits::default(),
+        ..ServeSettings::default()
     }
 }
 
@@ -398,6 +398,7 @@ async fn slow_header_connections_are_closed(backend: Backend) {
             header_timeout: Duration::from_secs(1),
             ..ConnectionLimits::default()
         },
+        ..ServeSettings::default()
     };
     let Some(app) = app_with(backend, serve).await else {
         return;
