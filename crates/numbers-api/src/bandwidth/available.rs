@@ -6,6 +6,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrors};
 use numbers_core::number::{Number, NumberType};
 use numbers_core::search::{PatternPosition, ProtectedFilter, SearchQuery};
@@ -56,12 +57,16 @@ pub async fn search(
 ) -> BwResult<Response> {
     let q = QueryPairs::parse(raw.as_deref());
     let fail = |e| BwError::core(Area::Search, e);
-    authorize(&state, &headers, Some(&account))
+    let caller = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
     let detail = parse_bool(q.get("enableTNDetail"), "enableTNDetail", false).map_err(fail)?;
     let query = parse_query(&q).map_err(fail)?;
-    let page = state.service.search(&query).await.map_err(fail)?;
+    let page = state
+        .service
+        .search(Principal::Account(caller), &query)
+        .await
+        .map_err(fail)?;
     let mut root = El::new("SearchResult").leaf_child("ResultCount", page.items.len());
     if !page.items.is_empty() {
         root.push(if detail {

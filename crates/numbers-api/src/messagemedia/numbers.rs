@@ -23,11 +23,14 @@ pub fn number_id(raw: &str) -> Result<NumberId, Error> {
 pub async fn search(
     State(state): State<ApiState>,
     uri: Uri,
-    _caller: Authed,
+    caller: Authed,
 ) -> MmResult<Json<ListResponse<DedicatedNumber>>> {
     let q = QueryPairs::parse(uri.query());
     let query = criteria(&q, &["types"])?;
-    let page = state.service.search(&query).await?;
+    let page = state
+        .service
+        .search(Principal::Account(caller.account), &query)
+        .await?;
     Ok(Json(ListResponse::from_page(page, DedicatedNumber::render)))
 }
 

@@ -83,7 +83,7 @@ pub async fn search(
         )
         .page_token(q.get("page_token"), "page_token")
         .build()?;
-    let page = state.service.search(&query).await?;
+    let page = state.service.search(principal, &query).await?;
     let now = state.service.now();
     Ok(Json(ListView::from_page(&page, |n| {
         NumberView::render(n, principal, now)

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrors};
 use numbers_core::number::{AssignmentData, Capabilities, Number, NumberType};
 use numbers_core::order::OrderRequest;
@@ -53,7 +54,7 @@ pub async fn regions(
 
 pub async fn search(
     State(state): State<ApiState>,
-    Project(_): Project,
+    Project(caller): Project,
     Query(q): Query,
 ) -> SinchResult<Json<Value>> {
     let mut errors = FieldErrors::new();
@@ -96,7 +97,10 @@ pub async fn search(
     );
     errors.into_result()?;
     let query = query.ok_or_else(|| Error::internal("search query missing after validation"))?;
-    let page = state.service.search(&query).await?;
+    let page = state
+        .service
+        .search(Principal::Account(caller), &query)
+        .await?;
     let mut documents: Vec<((String, NumberType), bool)> = Vec::new();
     let mut list = Vec::with_capacity(page.items.len());
     for n in &page.items {

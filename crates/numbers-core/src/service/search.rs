@@ -14,12 +14,14 @@ use super::Service;
 pub const MAX_IMPORT_BATCH: usize = 10_000;
 
 impl Service {
-    /// A page of the numbers on offer matching `query`. Quick first; a search that needs more
+    /// A page of the numbers on offer matching `query`, searched by `caller` (an account runs a
+    /// few searches at once, `search_lanes::PER_ACCOUNT_AT_ONCE`). Quick first; a search that needs more
     /// reading than that runs in the thorough lane (`search_lanes`), or is refused with 503
     /// when that lane is full, and with 400 when even a thorough budget does not fill its page.
-    pub async fn search(&self, query: &SearchQuery) -> Result<Page<Number>> {
-        let now = self.now();
+    pub async fn search(&self, caller: Principal, query: &SearchQuery) -> Result<Page<Number>> {
         let lanes = &self.search_lanes;
+        let _turn = lanes.turn(caller).await;
+        let now = self.now();
         let quick = if lanes.known_expensive(query) {
             None
         } else {

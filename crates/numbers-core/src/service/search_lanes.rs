@@ -14,9 +14,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use std::sync::Arc;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::account::Principal;
 use crate::error::{Error, Limit, Result};
+use crate::ids::AccountId;
 use crate::search::SearchQuery;
 
 /// Thorough searches run at once; more would compete with the quick ones for the cores.
@@ -27,12 +31,20 @@ const THOROUGH_QUEUE: usize = 4;
 const REMEMBER_FOR: Duration = Duration::from_secs(60);
 /// Expensive queries remembered at most (the memory is cleared when full).
 const REMEMBER_AT_MOST: usize = 4096;
+/// Searches one account may run at once; its others wait their turn. A search holds a store
+/// reader while it runs, and a search new to the server may read a whole quick budget before it
+/// is known to be expensive: without a cap, one account's 64 connections of an expensive shape
+/// held every reader and starved every other account's searches (issue 15's contention phase).
+/// Two leaves the stores' other readers (SQLite keeps 4, PostgreSQL's search pool 8) to others.
+const PER_ACCOUNT_AT_ONCE: usize = 2;
 
 /// The thorough lane and the memory of which searches need it.
 pub(crate) struct SearchLanes {
     thorough: Semaphore,
     waiting: AtomicUsize,
     expensive: Mutex<HashMap<u64, Instant>>,
+    /// Each account's turns (`turn`); one entry per account that has searched.
+    accounts: Mutex<HashMap<AccountId, Arc<Semaphore>>>,
 }
 
 impl Default for SearchLanes {
@@ -41,6 +53,7 @@ impl Default for SearchLanes {
             thorough: Semaphore::new(THOROUGH_AT_ONCE),
             waiting: AtomicUsize::new(0),
             expensive: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -58,6 +71,27 @@ fn fingerprint(query: &SearchQuery) -> u64 {
 
 impl SearchLanes {
     /// Whether `query` recently used up the quick budget.
+    /// Waits until `caller` may run one more search (at most `PER_ACCOUNT_AT_ONCE` at once per
+    /// account; the operator is not capped). Hold the answer while the search runs.
+    pub(crate) async fn turn(&self, caller: Principal) -> Option<OwnedSemaphorePermit> {
+        let Principal::Account(account) = caller else {
+            return None;
+        };
+        let turns = {
+            let mut accounts = self
+                .accounts
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(
+                accounts
+                    .entry(account)
+                    .or_insert_with(|| Arc::new(Semaphore::new(PER_ACCOUNT_AT_ONCE))),
+            )
+        };
+        // The semaphore is never closed, so acquiring only fails if it were; then run uncapped.
+        turns.acquire_owned().await.ok()
+    }
+
     pub(crate) fn known_expensive(&self, query: &SearchQuery) -> bool {
         let key = fingerprint(query);
         let mut expensive = self
@@ -126,6 +160,34 @@ mod tests {
         lanes.remember_expensive(&query("206", None));
         assert!(lanes.known_expensive(&query("206", Some("+12065550100"))));
         assert!(!lanes.known_expensive(&query("425", None)));
+    }
+
+    #[tokio::test]
+    async fn one_account_waits_for_its_turn_while_others_search() {
+        use std::pin::pin;
+        use std::task::{Context, Poll, Waker};
+
+        let lanes = SearchLanes::default();
+        let (busy, other) = (AccountId::new(), AccountId::new());
+        let mut held = Vec::new();
+        for _ in 0..PER_ACCOUNT_AT_ONCE {
+            held.push(lanes.turn(Principal::Account(busy)).await);
+        }
+        assert!(held.iter().all(Option::is_some));
+        let mut cx = Context::from_waker(Waker::noop());
+        // The busy account's next search waits…
+        let mut next = pin!(lanes.turn(Principal::Account(busy)));
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+        // …another account's and the operator's do not…
+        let mut others = pin!(lanes.turn(Principal::Account(other)));
+        assert!(matches!(
+            others.as_mut().poll(&mut cx),
+            Poll::Ready(Some(_))
+        ));
+        assert!(lanes.turn(Principal::Operator).await.is_none());
+        // …and it runs once one of its searches ends.
+        held.pop();
+        assert!(matches!(next.as_mut().poll(&mut cx), Poll::Ready(Some(_))));
     }
 
     #[tokio::test]

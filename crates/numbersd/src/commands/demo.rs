@@ -69,7 +69,10 @@ pub async fn demo(config: &Config, count: u64, seed: u64) -> anyhow::Result<()> 
         .page_size(Some("1"), "page_size", 1, 1)
         .build()
         .map_err(core)?;
-    let sample = service.search(&probe).await.map_err(core)?;
+    let sample = service
+        .search(Principal::Operator, &probe)
+        .await
+        .map_err(core)?;
     let npa = sample
         .items
         .first()

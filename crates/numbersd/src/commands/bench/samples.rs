@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use numbers_core::account::Principal;
 use numbers_core::number::{Number, NumberType};
 use numbers_core::search::SearchQuery;
 use numbers_core::service::Service;
@@ -175,7 +176,7 @@ async fn first_after(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for after in [Some(at.to_string()), None] {
         let page = service
-            .search(&query.clone().with_page(1, after))
+            .search(Principal::Operator, &query.clone().with_page(1, after))
             .await
             .map_err(|e| anyhow::anyhow!("sampling the inventory: {e}"))?;
         if let Some(n) = page.items.into_iter().next() {

@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use numbers_core::account::Principal;
 use numbers_core::ids::AccountId;
 use numbers_core::number::E164;
 use numbers_core::order::{MAX_ORDER_QUANTITY, OrderRequest};
@@ -37,7 +38,10 @@ pub async fn sell(
         let mut after: Option<String> = None;
         loop {
             let page = service
-                .search(&query.clone().with_page(1000, after.clone()))
+                .search(
+                    Principal::Operator,
+                    &query.clone().with_page(1000, after.clone()),
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("walking {country}: {e}"))?;
             let Some(last) = page.items.last() else { break };
