@@ -138,25 +138,20 @@ impl InventoryStore for SqliteStore {
         budget: SearchBudget,
     ) -> Result<Vec<Number>> {
         let query = query.clone();
-        let thorough = budget == SearchBudget::Thorough;
-        let budget = self.limits.rows(budget);
+        let rows = self.limits.rows(budget);
         if !DigitIndex::serves(&query) {
-            let search = move |tx: &Transaction<'_>| {
-                search::matching(tx, &query, now, query.page_size as usize + 1, Some(budget))
-            };
-            return if thorough {
-                self.read_thorough(search).await
-            } else {
-                self.read(search).await
-            };
+            return self
+                .read_search(budget, move |tx| {
+                    search::matching(tx, &query, now, query.page_size as usize + 1, Some(rows))
+                })
+                .await;
         }
         let digits = Arc::clone(&self.digits);
-        let search = move |tx: &Transaction<'_>| digit_search(tx, &digits, &query, now, budget);
-        let (found, stale) = if thorough {
-            self.read_thorough(search).await?
-        } else {
-            self.read(search).await?
-        };
+        let (found, stale) = self
+            .read_search(budget, move |tx| {
+                digit_search(tx, &digits, &query, now, rows)
+            })
+            .await?;
         if stale && self.digits.start_build() {
             let (pool, digits) = (Arc::clone(&self.pool), Arc::clone(&self.digits));
             // Built off the request path; searches use plain SQL until it is installed.

@@ -129,16 +129,20 @@ impl SqliteStore {
             .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
     }
 
-    /// `read` on the thorough searches' own connection (`Pool::read_thorough`).
-    async fn read_thorough<T, F>(&self, f: F) -> Result<T>
+    /// `read` for a search with `budget`: thorough searches on their own connection
+    /// (`Pool::read_thorough`), quick ones on the shared readers.
+    async fn read_search<T, F>(&self, budget: SearchBudget, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
         let pool = Arc::clone(&self.pool);
-        tokio::task::spawn_blocking(move || pool.read_thorough(f))
-            .await
-            .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
+        tokio::task::spawn_blocking(move || match budget {
+            SearchBudget::Thorough => pool.read_thorough(f),
+            SearchBudget::Quick => pool.read(f),
+        })
+        .await
+        .map_err(|e| Error::internal(format!("SQLite task failed: {e}")))?
     }
 }
 
