@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::error::Error;
+use crate::event::{EventKind, NewEvent};
 use crate::ids::{AccountId, DisconnectId};
-use crate::number::{E164, Number, NumberState};
+use crate::number::{E164, Number, NumberChange, NumberState};
 use crate::order::{ItemOutcome, OrderStatus};
 use crate::service::{AgingPolicy, ReleaseMode};
 
@@ -134,6 +135,73 @@ impl Disconnect {
         })
     }
 
+    /// A disconnect as stored: RECEIVED, no items yet, with its `disconnect.received` event.
+    pub fn received(new: NewDisconnect) -> (Disconnect, NewEvent) {
+        let event = NewEvent {
+            account_id: Some(new.account),
+            details: serde_json::json!({ "disconnect_id": new.id.to_string() }),
+            ..NewEvent::new(EventKind::DisconnectReceived, new.created_at)
+        };
+        let d = Disconnect {
+            updated_at: new.created_at,
+            new,
+            status: OrderStatus::Received,
+            items: Vec::new(),
+            completed_at: None,
+        };
+        (d, event)
+    }
+
+    /// Processes the whole disconnect at once, given the numbers the store found (and locked)
+    /// for it: each requested number (in E.164 order) still assigned to the account is released
+    /// (`plan_number`, its protected flag changed as asked), the rest are recorded as failures;
+    /// the disconnect ends COMPLETE / PARTIAL / FAILED. Returns the released numbers (with their
+    /// `number.released` events) to save, and the outcome event to append after them.
+    pub fn process(
+        &mut self,
+        found: Vec<Number>,
+        aging: &AgingPolicy,
+        now: Timestamp,
+    ) -> (Vec<NumberChange>, NewEvent) {
+        let account = self.new.account;
+        let mut found: std::collections::HashMap<E164, Number> =
+            found.into_iter().map(|n| (n.e164.clone(), n)).collect();
+        let mut numbers = self.new.numbers.clone();
+        numbers.sort();
+        let (mut released, mut items) = (Vec::new(), Vec::new());
+        for e164 in numbers {
+            let number = found.remove(&e164);
+            let planned = plan_number(account, number.as_ref(), self.new.mode, aging, now);
+            let outcome = match (planned, number) {
+                (Ok(available_after), Some(mut n)) => {
+                    n.protected = self.new.protected.apply(n.protected);
+                    let mut change = n.release(available_after, now);
+                    change.event.details["disconnect_id"] = self.id().to_string().into();
+                    released.push(change);
+                    ItemOutcome::Completed
+                }
+                // (`plan_number` releases only a number it was given.)
+                (planned, _) => planned.err().unwrap_or_else(not_on_account),
+            };
+            items.push(DisconnectItem { e164, outcome });
+        }
+        self.status = final_status(&items);
+        self.items = items;
+        self.updated_at = now;
+        self.completed_at = Some(now);
+        let kind = match self.status {
+            OrderStatus::Complete => EventKind::DisconnectCompleted,
+            OrderStatus::Partial => EventKind::DisconnectPartial,
+            _ => EventKind::DisconnectFailed,
+        };
+        let outcome = NewEvent {
+            account_id: Some(account),
+            details: self.outcome_details(),
+            ..NewEvent::new(kind, now)
+        };
+        (released, outcome)
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = (&E164, &str, &str)> {
         self.items.iter().filter_map(|i| match &i.outcome {
             ItemOutcome::Failed { code, message } => {
@@ -158,10 +226,14 @@ pub fn plan_number(
             DisconnectMode::Normal => now + aging.period_for(&n.country, n.number_type),
             DisconnectMode::Purge => now,
         }),
-        _ => Err(ItemOutcome::Failed {
-            code: NOT_ON_ACCOUNT.into(),
-            message: "the number is not in service on this account".into(),
-        }),
+        _ => Err(not_on_account()),
+    }
+}
+
+fn not_on_account() -> ItemOutcome {
+    ItemOutcome::Failed {
+        code: NOT_ON_ACCOUNT.into(),
+        message: "the number is not in service on this account".into(),
     }
 }
 
@@ -209,6 +281,44 @@ mod tests {
             OrderStatus::Partial
         );
         assert_eq!(final_status(&[item(false)]), OrderStatus::Failed);
+    }
+
+    #[test]
+    fn processing_releases_what_the_account_holds_and_fails_the_rest() {
+        use crate::clock::from_millis;
+        use crate::ids::OrderId;
+        use crate::number::lifecycle::tests::available;
+        let account = AccountId::new();
+        let held = available("+12065550101")
+            .assign(account, OrderId::new(), &Default::default(), from_millis(1))
+            .number;
+        let (mut d, received) = Disconnect::received(NewDisconnect {
+            id: DisconnectId::new(),
+            account,
+            numbers: vec![
+                E164::parse("+12065550101").unwrap(),
+                E164::parse("+12065550100").unwrap(),
+            ],
+            mode: DisconnectMode::Purge,
+            protected: ProtectedChange::Set,
+            name: None,
+            customer_order_id: None,
+            created_at: from_millis(2),
+        });
+        assert_eq!(received.kind, EventKind::DisconnectReceived);
+        let found = vec![held, available("+12065550100")];
+        let (released, outcome) = d.process(found, &AgingPolicy::default(), from_millis(3));
+        assert_eq!(d.status, OrderStatus::Partial);
+        assert_eq!(released.len(), 1);
+        let n = &released[0].number;
+        assert!(n.protected && n.state == NumberState::Available);
+        assert_eq!(released[0].event.kind, EventKind::NumberReleased);
+        assert_eq!(
+            released[0].event.details["disconnect_id"],
+            d.id().to_string()
+        );
+        assert_eq!(outcome.kind, EventKind::DisconnectPartial);
+        assert_eq!(d.items[0].e164.as_str(), "+12065550100");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::event::EventKind;
 use crate::ids::{AccountId, NumberId, NumberOrderId, OrderId, ReservationId};
 use crate::kyc::{NumberRequirements, Registration};
 use crate::number::{Capabilities, E164, Number, NumberType, Price};
+use crate::reservation::ReservationStatus;
 use crate::search::SearchQuery;
 
 /// Sinch: "reserves the numbers for a period between 30 minutes and 48 hours"; numbersd always
@@ -258,6 +259,17 @@ pub enum ReservationEffect {
     Release,
     /// Return them as expired (reservation EXPIRED, `number.reservation_expired`).
     Expire,
+}
+
+impl ReservationEffect {
+    /// The status the order's reservation ends as (its numbers given back), if it ends.
+    pub fn ends_reservation_as(self) -> Option<ReservationStatus> {
+        match self {
+            ReservationEffect::Keep => None,
+            ReservationEffect::Release => Some(ReservationStatus::Released),
+            ReservationEffect::Expire => Some(ReservationStatus::Expired),
+        }
+    }
 }
 
 impl NumberOrder {

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::error::Error;
+use crate::event::{EventKind, NewEvent};
 use crate::ids::{AccountId, NumberId, OrderId, ReservationId};
-use crate::number::{AssignmentData, ClaimRefusal, E164, Number};
+use crate::number::{AssignmentData, ClaimRefusal, E164, Number, NumberState};
 use crate::search::SearchQuery;
 
 pub const MAX_ORDER_QUANTITY: u32 = 5000;
@@ -222,19 +223,139 @@ impl Order {
         }
     }
 
+    /// An event about this order (account, order id, current version).
+    fn event(&self, kind: EventKind, at: Timestamp) -> NewEvent {
+        NewEvent {
+            account_id: Some(self.new.account),
+            order_id: Some(self.id()),
+            resource_version: self.version,
+            ..NewEvent::new(kind, at)
+        }
+    }
+
+    /// A submitted order as stored: RECEIVED at version 1, with its `order.received` event.
+    pub fn received(new: NewOrder) -> (Order, NewEvent) {
+        let order = Order {
+            updated_at: new.created_at,
+            new,
+            status: OrderStatus::Received,
+            items: Vec::new(),
+            completed_at: None,
+            closed: false,
+            version: 1,
+        };
+        let event = order.event(EventKind::OrderReceived, order.updated_at);
+        (order, event)
+    }
+
     /// A fulfilment that finds the order still RECEIVED (it started right after submission, not
     /// from the worker's claim) moves it to PROCESSING first, in the same transaction, so every
     /// order's history and events are RECEIVED → PROCESSING → outcome whichever path fulfilled
-    /// it. True when it moved: the store then appends `order.processing`.
-    pub fn begin_processing(&mut self, now: Timestamp) -> bool {
+    /// it. The `order.processing` event when it moved.
+    pub fn begin_processing(&mut self, now: Timestamp) -> Option<NewEvent> {
         if self.status != OrderStatus::Received {
-            return false;
+            return None;
         }
         self.status = OrderStatus::Processing;
         self.version += 1;
         self.updated_at = now;
-        true
+        Some(self.event(EventKind::OrderProcessing, now))
     }
+
+    /// The worker's claim (of a RECEIVED order, or a PROCESSING one whose lease ran out): it is
+    /// PROCESSING under the worker's new lease. `order.processing` only when it was RECEIVED.
+    pub fn claim(&mut self, now: Timestamp) -> Option<NewEvent> {
+        let was_received = self.status == OrderStatus::Received;
+        self.status = OrderStatus::Processing;
+        self.version += 1;
+        self.updated_at = now;
+        was_received.then(|| self.event(EventKind::OrderProcessing, now))
+    }
+
+    /// Applies one attempt's plan: every claimed number is assigned to the account (with the
+    /// order's template), completed items then the plan's failures are appended, the status is
+    /// the plan's (final → `completed_at`), the version bumped. Returns what the store saves.
+    pub fn apply_plan(&mut self, plan: FulfilmentPlan, now: Timestamp) -> Fulfilment {
+        let account = self.new.account;
+        let mut done = Fulfilment::default();
+        for n in plan.claims {
+            if n.state == NumberState::Reserved
+                && n.owner == Some(account)
+                && let Some(r) = n.reservation_id
+                && !done.reservations.contains(&r)
+            {
+                done.reservations.push(r);
+            }
+            let change = n.assign(account, self.id(), &self.new.template, now);
+            done.new_items.push(OrderItem {
+                e164: Some(change.number.e164.clone()),
+                number_id: Some(change.number.id),
+                outcome: ItemOutcome::Completed,
+            });
+            done.assigned.push(change.number);
+            done.events.push(change.event);
+        }
+        done.new_items.extend(plan.failures);
+        self.items.extend(done.new_items.iter().cloned());
+        let previous = self.status;
+        self.status = plan.status;
+        if self.status.is_final() {
+            self.completed_at = Some(now);
+        }
+        self.version += 1;
+        self.updated_at = now;
+        let kind = match self.status {
+            OrderStatus::Complete => Some(EventKind::OrderCompleted),
+            OrderStatus::Partial => Some(EventKind::OrderPartial),
+            OrderStatus::Failed => Some(EventKind::OrderFailed),
+            // A retried backorder that is still waiting has nothing new to say.
+            OrderStatus::Backordered if previous != OrderStatus::Backordered => {
+                Some(EventKind::OrderBackordered)
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            done.events.push(NewEvent {
+                details: self.outcome_details(),
+                ..self.event(kind, now)
+            });
+        }
+        done
+    }
+
+    /// The owner closes a backorder: it stops waiting and ends with what it has
+    /// (`status_after_close`). Refused unless it is BACKORDERED.
+    pub fn close_backorder(&mut self, now: Timestamp) -> Result<NewEvent, Error> {
+        if self.status != OrderStatus::Backordered {
+            return Err(Error::conflict(
+                "ORDER_NOT_BACKORDERED",
+                format!("order {} is not backordered", self.id()),
+            ));
+        }
+        self.closed = true;
+        self.status = status_after_close(self);
+        self.completed_at = Some(now);
+        self.version += 1;
+        self.updated_at = now;
+        Ok(NewEvent {
+            details: serde_json::json!({ "status": self.status.as_str() }),
+            ..self.event(EventKind::OrderClosed, now)
+        })
+    }
+}
+
+/// What one fulfilment attempt changed, for the store to save in its transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fulfilment {
+    /// The numbers now ASSIGNED (each with its new assignment id and version).
+    pub assigned: Vec<Number>,
+    /// The items to append after the order's earlier ones: completed, then failed.
+    pub new_items: Vec<OrderItem>,
+    /// The account's own reservations some assigned number was held under: each may now be
+    /// ORDERED (`Reservation::settle_after_order`).
+    pub reservations: Vec<ReservationId>,
+    /// `number.assigned` per number, then the outcome event (if any), in append order.
+    pub events: Vec<NewEvent>,
 }
 
 /// What the store found for one explicitly requested number, locked inside its transaction.
@@ -406,5 +527,124 @@ pub fn status_after_close(order: &Order) -> OrderStatus {
         OrderStatus::Partial
     } else {
         OrderStatus::Failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::from_millis;
+    use crate::number::lifecycle::tests::available;
+
+    fn order(request: OrderRequest, backorder: bool) -> Order {
+        Order::received(NewOrder {
+            id: OrderId::new(),
+            account: AccountId::new(),
+            request,
+            partial_allowed: true,
+            backorder_requested: backorder,
+            reservation_ids: vec![],
+            template: AssignmentData::default(),
+            name: None,
+            customer_order_id: None,
+            idempotency_key: None,
+            request_fingerprint: String::new(),
+            dialect_data: serde_json::Value::Null,
+            created_at: from_millis(0),
+        })
+        .0
+    }
+
+    fn kinds(events: &[NewEvent]) -> Vec<EventKind> {
+        events.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn a_complete_plan_assigns_and_announces() {
+        let numbers = vec![available("+12065550100"), available("+12065550101")];
+        let request = OrderRequest::Numbers(numbers.iter().map(|n| n.e164.clone()).collect());
+        let mut o = order(request, false);
+        assert!(o.begin_processing(from_millis(1)).is_some());
+        assert!(o.begin_processing(from_millis(1)).is_none());
+        let plan = plan_explicit(
+            &o,
+            numbers
+                .into_iter()
+                .map(|n| ExplicitCandidate {
+                    e164: n.e164.clone(),
+                    number: Some(n),
+                })
+                .collect(),
+            from_millis(2),
+        );
+        let done = o.apply_plan(plan, from_millis(2));
+        assert_eq!(o.status, OrderStatus::Complete);
+        assert_eq!((o.version, o.completed_at), (3, Some(from_millis(2))));
+        assert_eq!(o.items.len(), 2);
+        assert!(
+            done.assigned
+                .iter()
+                .all(|n| n.is_assigned_to(o.new.account))
+        );
+        assert_eq!(
+            kinds(&done.events),
+            [
+                EventKind::NumberAssigned,
+                EventKind::NumberAssigned,
+                EventKind::OrderCompleted
+            ]
+        );
+        assert_eq!(done.events[2].resource_version, 3);
+        assert_eq!(done.events[2].details["completed"], 2);
+    }
+
+    #[test]
+    fn a_backorder_says_so_once_and_closes_with_what_it_has() {
+        let query = crate::search::SearchQuery::builder().build().unwrap();
+        let mut o = order(OrderRequest::Search { query, quantity: 2 }, true);
+        o.claim(from_millis(1));
+        let first = o.apply_plan(
+            plan_search(&o, vec![available("+12065550100")], from_millis(2)),
+            from_millis(2),
+        );
+        assert_eq!(o.status, OrderStatus::Backordered);
+        assert_eq!(
+            kinds(&first.events),
+            [EventKind::NumberAssigned, EventKind::OrderBackordered]
+        );
+        let again = o.apply_plan(plan_search(&o, vec![], from_millis(3)), from_millis(3));
+        assert!(again.events.is_empty());
+        let closed = o.close_backorder(from_millis(4)).unwrap();
+        assert_eq!((o.status, o.closed), (OrderStatus::Partial, true));
+        assert_eq!(closed.details["status"], "PARTIAL");
+        assert!(o.close_backorder(from_millis(5)).is_err());
+    }
+
+    #[test]
+    fn a_claim_announces_processing_only_from_received() {
+        let query = crate::search::SearchQuery::builder().build().unwrap();
+        let mut o = order(OrderRequest::Search { query, quantity: 1 }, false);
+        assert!(o.claim(from_millis(1)).is_some());
+        assert!(o.claim(from_millis(2)).is_none());
+        assert_eq!((o.status, o.version), (OrderStatus::Processing, 3));
+    }
+
+    #[test]
+    fn only_the_accounts_own_reservations_may_become_ordered() {
+        let query = crate::search::SearchQuery::builder().build().unwrap();
+        let mut o = order(OrderRequest::Search { query, quantity: 2 }, false);
+        let (own, other) = (ReservationId::new(), ReservationId::new());
+        let mut mine = available("+12065550100");
+        mine.state = NumberState::Reserved;
+        (mine.owner, mine.reservation_id) = (Some(o.new.account), Some(own));
+        let mut theirs = available("+12065550101");
+        theirs.state = NumberState::Reserved;
+        (theirs.owner, theirs.reservation_id) = (Some(AccountId::new()), Some(other));
+        let plan = FulfilmentPlan {
+            claims: vec![mine, theirs],
+            failures: vec![],
+            status: OrderStatus::Complete,
+        };
+        assert_eq!(o.apply_plan(plan, from_millis(1)).reservations, [own]);
     }
 }

@@ -22,7 +22,7 @@ use crate::ids::{
 use crate::kyc::{NumberRequirements, Registration};
 use crate::note::{NoteText, OrderNote};
 use crate::number::assignment::AssignmentPatch;
-use crate::number::{ClaimRefusal, E164, NewNumber, Number, NumberType};
+use crate::number::{E164, NewNumber, Number, NumberType};
 use crate::number_order::{
     NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction, NumberOrderFilter,
 };
@@ -155,7 +155,7 @@ pub trait InventoryStore: Send + Sync {
 }
 
 /// Why a reservation could not be made: every refused number with its reason.
-pub type ReservationRefusals = Vec<(E164, ClaimRefusal)>;
+pub use crate::reservation::ReservationRefusals;
 
 #[async_trait]
 pub trait ReservationStore: Send + Sync {

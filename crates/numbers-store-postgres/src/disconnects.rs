@@ -5,21 +5,19 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
-use numbers_core::disconnect::{
-    Disconnect, DisconnectItem, NewDisconnect, final_status, plan_number,
-};
+use numbers_core::disconnect::{Disconnect, NewDisconnect};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, DisconnectId, OrderId};
 use numbers_core::note::{NoteText, OrderNote};
-use numbers_core::order::{ItemOutcome, OrderStatus};
+use numbers_core::order::OrderStatus;
 use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use tokio_postgres::{GenericClient, Row};
 
-use crate::events::number_event;
-use crate::lifecycle::release_locked;
-use crate::rows::{get, numbers_from_rows, select_numbers};
+use crate::numbers::save_released;
+use crate::reservations::lock_numbers;
+use crate::rows::get;
 use crate::{Bind, PostgresStore, db_err, refs};
 
 const DISCONNECT_COLUMNS: &str = "id, account_id, status, numbers, mode, protected, name, customer_order_id, items, created_at, updated_at, completed_at";
@@ -77,19 +75,6 @@ async fn load_disconnect<C: GenericClient + Sync>(c: &C, id: &str) -> Result<Opt
         .transpose()
 }
 
-fn disconnect_event(
-    kind: EventKind,
-    d: &NewDisconnect,
-    at: Timestamp,
-    details: serde_json::Value,
-) -> NewEvent {
-    NewEvent {
-        account_id: Some(d.account),
-        details,
-        ..NewEvent::new(kind, at)
-    }
-}
-
 #[async_trait]
 impl DisconnectStore for PostgresStore {
     async fn create_disconnect(&self, d: &NewDisconnect) -> Result<Disconnect> {
@@ -115,8 +100,7 @@ impl DisconnectStore for PostgresStore {
         let stored = load_disconnect(&*tx, &d.id.to_string())
             .await?
             .ok_or_else(|| Error::internal("inserted disconnect vanished"))?;
-        let details = serde_json::json!({ "disconnect_id": d.id.to_string() });
-        let event = disconnect_event(EventKind::DisconnectReceived, d, d.created_at, details);
+        let (_, event) = Disconnect::received(d.clone());
         self.append_and_commit(tx, &[event]).await?;
         Ok(stored)
     }
@@ -194,73 +178,24 @@ impl DisconnectStore for PostgresStore {
             return Ok(None);
         };
         let mut d = disconnect_from_row(&row)?;
-        let account = d.new.account;
-        let mut wanted: Vec<String> = d
+        let e164s: Vec<String> = d
             .new
             .numbers
             .iter()
             .map(|e| e.as_str().to_string())
             .collect();
-        wanted.sort();
         // Same lock order as fulfilment (E.164 ascending), so no lock cycle with an order.
-        let sql = format!(
-            "{} WHERE e164 = ANY($1) ORDER BY e164 FOR UPDATE",
-            select_numbers()
-        );
-        let rows = tx.query(sql.as_str(), &[&wanted]).await.map_err(db_err)?;
-        let locked = numbers_from_rows(&rows)?;
-        let mut numbers = d.new.numbers.clone();
-        numbers.sort();
-        let mut items = Vec::with_capacity(numbers.len());
-        let mut events = Vec::new();
-        for e164 in numbers {
-            let number = locked.iter().find(|n| n.e164 == e164).cloned();
-            let outcome = match plan_number(account, number.as_ref(), d.new.mode, aging, now) {
-                Ok(available_after) => {
-                    let Some(mut n) = number else {
-                        return Err(Error::internal("planned a release of a missing number"));
-                    };
-                    let protected = d.new.protected.apply(n.protected);
-                    if protected != n.protected {
-                        tx.execute(
-                            "UPDATE numbers SET protected = $2 WHERE id = $1",
-                            &[&n.id.to_string(), &protected],
-                        )
-                        .await
-                        .map_err(db_err)?;
-                        n.protected = protected;
-                    }
-                    let n = release_locked(&tx, n, account, available_after, now).await?;
-                    events.push(NewEvent {
-                        details: serde_json::json!({
-                            "available_after": to_millis(available_after),
-                            "disconnect_id": d.id().to_string(),
-                        }),
-                        ..number_event(EventKind::NumberReleased, now, &n, Some(account))
-                    });
-                    ItemOutcome::Completed
-                }
-                Err(failure) => failure,
-            };
-            items.push(DisconnectItem { e164, outcome });
-        }
-        d.status = final_status(&items);
-        d.items = items;
-        d.updated_at = now;
-        d.completed_at = Some(now);
+        let found = lock_numbers(&tx, &e164s).await?;
+        let (released, outcome) = d.process(found, aging, now);
+        let mut events = save_released(&tx, released, now).await?;
         let items_json = serde_json::to_string(&d.items).map_err(Error::internal)?;
         tx.execute(
-            "UPDATE disconnects SET status = $2, items = $3, updated_at = $4, completed_at = $4 WHERE id = $1",
-            &[&d.id().to_string(), &d.status.as_str(), &items_json, &to_millis(now)],
+            "UPDATE disconnects SET status = $2, items = $3, updated_at = $4, completed_at = $5 WHERE id = $1",
+            &[&d.id().to_string(), &d.status.as_str(), &items_json, &to_millis(d.updated_at), &d.completed_at.map(to_millis)],
         )
         .await
         .map_err(db_err)?;
-        let kind = match d.status {
-            OrderStatus::Complete => EventKind::DisconnectCompleted,
-            OrderStatus::Partial => EventKind::DisconnectPartial,
-            _ => EventKind::DisconnectFailed,
-        };
-        events.push(disconnect_event(kind, &d.new, now, d.outcome_details()));
+        events.push(outcome);
         self.append_and_commit(tx, &events).await?;
         Ok(Some(d))
     }

@@ -8,13 +8,13 @@
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
-use numbers_core::event::{EventKind, NewEvent};
+use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, NumberOrderId};
 use numbers_core::kyc::{NumberRequirements, Registration};
 use numbers_core::number::NumberType;
 use numbers_core::number_order::{
     AttachmentMeta, NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction,
-    NumberOrderFilter, OrderedNumber, ReservationEffect, UploadStatus,
+    NumberOrderFilter, OrderedNumber, UploadStatus,
 };
 use numbers_core::reservation::{NewReservation, ReservationStatus};
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
@@ -23,7 +23,7 @@ use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
 
 use crate::reservations::{
-    RESERVATION_COLUMNS, lock_held, reservation_from_row, reserve, return_numbers, set_status,
+    RESERVATION_COLUMNS, lock_held, reservation_from_row, reserve, save_returned,
 };
 use crate::rows::get;
 use crate::{Bind, PostgresStore, db_err, refs};
@@ -137,19 +137,8 @@ async fn act(
     now: Timestamp,
 ) -> Result<(NumberOrder, Vec<NewEvent>)> {
     let effect = order.apply(action, now)?;
-    let release = match effect {
-        ReservationEffect::Keep => None,
-        ReservationEffect::Release => Some((
-            ReservationStatus::Released,
-            EventKind::NumberReservationReleased,
-        )),
-        ReservationEffect::Expire => Some((
-            ReservationStatus::Expired,
-            EventKind::NumberReservationExpired,
-        )),
-    };
     let mut events = Vec::new();
-    if let Some((status, kind)) = release {
+    if let Some(status) = effect.ends_reservation_as() {
         let held = lock_held(tx, order.reservation_id).await?;
         let row = tx
             .query_opt(
@@ -160,11 +149,11 @@ async fn act(
             .map_err(db_err)?;
         // A reservation the reservation sweep already expired (or the tenant released) has
         // nothing left to return.
-        if let Some(reservation) = row.as_ref().map(reservation_from_row).transpose()?
+        if let Some(mut reservation) = row.as_ref().map(reservation_from_row).transpose()?
             && reservation.status == ReservationStatus::Active
         {
-            events.extend(return_numbers(tx, &reservation, held, kind, now).await?);
-            set_status(tx, reservation.id, status, now).await?;
+            let returned = reservation.end(status, held, now);
+            events.extend(save_returned(tx, &reservation, returned).await?);
         }
     }
     save(tx, &order, false).await?;
@@ -255,8 +244,8 @@ impl NumberOrderStore for PostgresStore {
             created_at: new.created_at,
             expires_at: new.expire_at,
         };
-        let (_, numbers, mut events) = match reserve(&tx, &reservation).await? {
-            Ok(done) => done,
+        let (numbers, mut events) = match reserve(&tx, &reservation).await? {
+            Ok(done) => (done.numbers, done.events),
             Err(refusals) => return Ok(Err(refusals)),
         };
         let order = NumberOrder::created(new, numbers.iter().map(OrderedNumber::of).collect());

@@ -11,21 +11,19 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
-use numbers_core::event::{EventKind, NewEvent};
-use numbers_core::ids::{AccountId, AssignmentId, OrderId, ReservationId};
-use numbers_core::number::assignment::AssignmentPatch;
-use numbers_core::number::{AssignmentData, E164, Number, NumberState};
+use numbers_core::event::NewEvent;
+use numbers_core::ids::{AccountId, OrderId};
+use numbers_core::number::{E164, Number};
 use numbers_core::order::{
-    ExplicitCandidate, ItemOutcome, NewOrder, Order, OrderItem, OrderRequest, OrderStatus,
-    plan_explicit, plan_search, status_after_close,
+    ExplicitCandidate, Fulfilment, ItemOutcome, NewOrder, Order, OrderItem, OrderRequest,
+    OrderStatus, plan_explicit, plan_search,
 };
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
-use crate::events::number_event;
-use crate::reservations::lock_numbers;
-use crate::rows::{get, update_numbers};
+use crate::reservations::{lock_numbers, lock_reservations, save_statuses};
+use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
 use crate::{Bind, PostgresStore, db_err, refs, retry};
 
 const ORDER_COLUMNS: &str = "id, account_id, status, request, partial_allowed, backorder_requested, reservation_ids, \
@@ -200,15 +198,6 @@ async fn insert_items(
     Ok(())
 }
 
-fn order_event(kind: EventKind, at: Timestamp, order: &Order) -> NewEvent {
-    NewEvent {
-        account_id: Some(order.new.account),
-        order_id: Some(order.id()),
-        resource_version: order.version,
-        ..NewEvent::new(kind, at)
-    }
-}
-
 /// Locks and returns the order (with its items).
 async fn lock_order(
     tx: &Transaction<'_>,
@@ -267,65 +256,47 @@ async fn plan(
     }
 }
 
-/// Moves the planned numbers to ASSIGNED for the order's account and records their live
-/// assignments; returns them as changed.
-async fn claim(
+/// Saves an attempt's assignments (`Order::apply_plan`): the numbers, their live assignment
+/// rows, and every reservation of the account that no longer holds a number (ORDERED).
+async fn save_assigned(
     tx: &Transaction<'_>,
     order: &Order,
-    mut claims: Vec<Number>,
+    done: &Fulfilment,
     now: Timestamp,
-) -> Result<Vec<Number>> {
-    if claims.is_empty() {
-        return Ok(claims);
+) -> Result<()> {
+    if done.assigned.is_empty() {
+        return Ok(());
     }
-    let account = order.new.account;
-    let template = AssignmentPatch::from_data(&order.new.template);
-    let mut emptied_reservations: Vec<ReservationId> = Vec::new();
-    for n in &mut claims {
-        if n.state == NumberState::Reserved
-            && let Some(r) = n.reservation_id
-            && !emptied_reservations.contains(&r)
-        {
-            emptied_reservations.push(r);
-        }
-        let mut data = AssignmentData::default();
-        template.apply(&mut data);
-        n.state = NumberState::Assigned;
-        n.owner = Some(account);
-        n.assignment_id = Some(AssignmentId::new());
-        n.reservation_id = None;
-        n.reserved_until = None;
-        n.available_after = None;
-        n.assigned_at = Some(now);
-        n.assignment = data;
-        n.updated_at = now;
-        n.version += 1;
-    }
-    update_numbers(tx, &claims).await?;
-    let assignment_ids: Vec<String> = claims
+    update_numbers(tx, &done.assigned).await?;
+    let assignment_ids: Vec<String> = done
+        .assigned
         .iter()
         .filter_map(|n| n.assignment_id.map(|a| a.to_string()))
         .collect();
-    let number_ids: Vec<String> = claims.iter().map(|n| n.id.to_string()).collect();
+    let number_ids: Vec<String> = done.assigned.iter().map(|n| n.id.to_string()).collect();
     tx.execute(
         "INSERT INTO assignments (id, number_id, account_id, order_id, created_at, released_at) \
          SELECT id, number_id, $3, $4, $5, NULL FROM UNNEST($1::TEXT[], $2::TEXT[]) AS u(id, number_id)",
-        &[&assignment_ids, &number_ids, &account.to_string(), &order.id().to_string(), &to_millis(now)],
+        &[&assignment_ids, &number_ids, &order.new.account.to_string(), &order.id().to_string(), &to_millis(now)],
     )
     .await
     .map_err(db_err)?;
-    if !emptied_reservations.is_empty() {
-        let ids: Vec<String> = emptied_reservations.iter().map(|r| r.to_string()).collect();
-        tx.execute(
-            "UPDATE reservations SET status = 'ORDERED', updated_at = $2 \
-             WHERE id = ANY($1) AND status = 'ACTIVE' \
-               AND NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.reservation_id = reservations.id AND numbers.state = 'RESERVED')",
-            &[&ids, &to_millis(now)],
-        )
-        .await
-        .map_err(db_err)?;
+    if !done.reservations.is_empty() {
+        let ids: Vec<String> = done.reservations.iter().map(|r| r.to_string()).collect();
+        let mut reservations = lock_reservations(tx, &ids).await?;
+        let still_held = format!(
+            "{} WHERE reservation_id = ANY($1) AND state = 'RESERVED'",
+            select_numbers()
+        );
+        let rows = tx
+            .query(still_held.as_str(), &[&ids])
+            .await
+            .map_err(db_err)?;
+        let held = numbers_from_rows(&rows)?;
+        reservations.retain_mut(|r| r.settle_after_order(&held, now));
+        save_statuses(tx, &reservations).await?;
     }
-    Ok(claims)
+    Ok(())
 }
 
 #[async_trait]
@@ -373,20 +344,8 @@ impl OrderStore for PostgresStore {
                 .ok_or_else(|| retry("concurrent order with the same key"))?;
             return repeated(existing, o);
         }
-        let order = Order {
-            new: o.clone(),
-            status: OrderStatus::Received,
-            items: vec![],
-            updated_at: o.created_at,
-            completed_at: None,
-            closed: false,
-            version: 1,
-        };
-        self.append_and_commit(
-            tx,
-            &[order_event(EventKind::OrderReceived, o.created_at, &order)],
-        )
-        .await?;
+        let (order, event) = Order::received(o.clone());
+        self.append_and_commit(tx, &[event]).await?;
         Ok(CreatedOrder::Created(order))
     }
 
@@ -458,21 +417,14 @@ impl OrderStore for PostgresStore {
         let Some(mut order) = load_orders(&*tx, &sql, &[&to_millis(now)]).await?.pop() else {
             return Ok(None);
         };
-        let was_received = order.status == OrderStatus::Received;
-        order.status = OrderStatus::Processing;
-        order.updated_at = now;
-        order.version += 1;
+        let event = order.claim(now);
         tx.execute(
-            "UPDATE orders SET status = 'PROCESSING', lease_until = $2, updated_at = $3, version = $4 WHERE id = $1",
-            &[&order.id().to_string(), &to_millis(lease_until), &to_millis(now), &order.version],
+            "UPDATE orders SET status = $2, lease_until = $3, updated_at = $4, version = $5 WHERE id = $1",
+            &[&order.id().to_string(), &order.status.as_str(), &to_millis(lease_until), &to_millis(order.updated_at), &order.version],
         )
         .await
         .map_err(db_err)?;
-        let events = if was_received {
-            vec![order_event(EventKind::OrderProcessing, now, &order)]
-        } else {
-            vec![]
-        };
+        let events: Vec<NewEvent> = event.into_iter().collect();
         self.append_and_commit(tx, &events).await?;
         Ok(Some(order.id()))
     }
@@ -504,60 +456,19 @@ impl OrderStore for PostgresStore {
         if order.status.is_final() {
             return Ok(order);
         }
-        let mut events = Vec::new();
-        if order.begin_processing(now) {
-            events.push(order_event(EventKind::OrderProcessing, now, &order));
-        }
+        let mut events: Vec<NewEvent> = order.begin_processing(now).into_iter().collect();
         let plan = plan(&tx, &order, now).await?;
-        let claimed = claim(&tx, &order, plan.claims, now).await?;
-
-        let completed: Vec<OrderItem> = claimed
-            .iter()
-            .map(|n| OrderItem {
-                e164: Some(n.e164.clone()),
-                number_id: Some(n.id),
-                outcome: ItemOutcome::Completed,
-            })
-            .collect();
-        let new_items: Vec<OrderItem> = completed.into_iter().chain(plan.failures).collect();
-        insert_items(&tx, id, order.items.len() as i64 + 1, &new_items).await?;
-
-        let previous = order.status;
-        order.items.extend(new_items);
-        order.status = plan.status;
-        if plan.status.is_final() {
-            order.completed_at = Some(now);
-        }
-        order.updated_at = now;
-        order.version += 1;
+        let first_seq = order.items.len() as i64 + 1;
+        let done = order.apply_plan(plan, now);
+        save_assigned(&tx, &order, &done, now).await?;
+        insert_items(&tx, id, first_seq, &done.new_items).await?;
         tx.execute(
             "UPDATE orders SET status = $2, completed_at = $3, lease_until = NULL, updated_at = $4, version = $5 WHERE id = $1",
-            &[&id.to_string(), &order.status.as_str(), &order.completed_at.map(to_millis), &to_millis(now), &order.version],
+            &[&id.to_string(), &order.status.as_str(), &order.completed_at.map(to_millis), &to_millis(order.updated_at), &order.version],
         )
         .await
         .map_err(db_err)?;
-
-        let account = order.new.account;
-        events.extend(claimed.iter().map(|n| NewEvent {
-            order_id: Some(id),
-            ..number_event(EventKind::NumberAssigned, now, n, Some(account))
-        }));
-        let kind = match order.status {
-            OrderStatus::Complete => Some(EventKind::OrderCompleted),
-            OrderStatus::Partial => Some(EventKind::OrderPartial),
-            OrderStatus::Failed => Some(EventKind::OrderFailed),
-            // A retried backorder that is still waiting says nothing new.
-            OrderStatus::Backordered if previous != OrderStatus::Backordered => {
-                Some(EventKind::OrderBackordered)
-            }
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            events.push(NewEvent {
-                details: order.outcome_details(),
-                ..order_event(kind, now, &order)
-            });
-        }
+        events.extend(done.events);
         self.append_and_commit(tx, &events).await?;
         Ok(order)
     }
@@ -573,28 +484,14 @@ impl OrderStore for PostgresStore {
         let Some(mut order) = lock_order(&tx, Some(account), id).await? else {
             return Ok(None);
         };
-        if order.status != OrderStatus::Backordered {
-            return Err(Error::conflict(
-                "ORDER_NOT_BACKORDERED",
-                format!("order {id} is not backordered"),
-            ));
-        }
-        order.closed = true;
-        order.status = status_after_close(&order);
-        order.completed_at = Some(now);
-        order.updated_at = now;
-        order.version += 1;
+        let event = order.close_backorder(now)?;
         tx.execute(
-            "UPDATE orders SET closed = TRUE, status = $2, completed_at = $3, lease_until = NULL, updated_at = $3, version = $4 \
+            "UPDATE orders SET closed = $2, status = $3, completed_at = $4, lease_until = NULL, updated_at = $5, version = $6 \
              WHERE id = $1",
-            &[&id.to_string(), &order.status.as_str(), &to_millis(now), &order.version],
+            &[&id.to_string(), &order.closed, &order.status.as_str(), &order.completed_at.map(to_millis), &to_millis(order.updated_at), &order.version],
         )
         .await
         .map_err(db_err)?;
-        let event = NewEvent {
-            details: serde_json::json!({ "status": order.status.as_str() }),
-            ..order_event(EventKind::OrderClosed, now, &order)
-        };
         self.append_and_commit(tx, &[event]).await?;
         Ok(Some(order))
     }

@@ -5,14 +5,15 @@
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
-use numbers_core::event::{EventKind, NewEvent};
+use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, ReservationId};
-use numbers_core::number::{ClaimRefusal, E164, Number, NumberState};
-use numbers_core::reservation::{NewReservation, Reservation, ReservationStatus};
+use numbers_core::number::Number;
+use numbers_core::reservation::{
+    NewReservation, Reservation, ReservationStatus, Reserved, Returned,
+};
 use numbers_core::store::{ReservationRefusals, ReservationStore};
 use tokio_postgres::{Row, Transaction};
 
-use crate::events::number_event;
 use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
 use crate::{PostgresStore, db_err};
 
@@ -66,130 +67,83 @@ pub(crate) async fn lock_held(tx: &Transaction<'_>, id: ReservationId) -> Result
     numbers_from_rows(&rows)
 }
 
-/// Returns the locked `held` numbers of `reservation` to AVAILABLE (or AGING while their
-/// `available_after` is ahead), with one `kind` event each.
-pub(crate) async fn return_numbers(
+/// Saves what ending a reservation changed (the numbers it gave back, its status); returns the
+/// numbers' events for the caller to append last.
+/// Locks the reservations with these ids, in id order.
+pub(crate) async fn lock_reservations(
     tx: &Transaction<'_>,
-    reservation: &Reservation,
-    mut held: Vec<Number>,
-    kind: EventKind,
-    now: Timestamp,
-) -> Result<Vec<NewEvent>> {
-    for n in &mut held {
-        n.state = if n.available_after.is_some_and(|after| after > now) {
-            NumberState::Aging
-        } else {
-            NumberState::Available
-        };
-        n.owner = None;
-        n.reservation_id = None;
-        n.reserved_until = None;
-        n.updated_at = now;
-        n.version += 1;
-    }
-    update_numbers(tx, &held).await?;
-    Ok(held
-        .iter()
-        .map(|n| NewEvent {
-            reservation_id: Some(reservation.id),
-            ..number_event(kind, now, n, Some(reservation.account))
-        })
-        .collect())
+    ids: &[String],
+) -> Result<Vec<Reservation>> {
+    let rows = tx
+        .query(
+            &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE id = ANY($1) ORDER BY id FOR UPDATE"),
+            &[&ids],
+        )
+        .await
+        .map_err(db_err)?;
+    rows.iter().map(reservation_from_row).collect()
 }
 
-pub(crate) async fn set_status(
-    tx: &Transaction<'_>,
-    id: ReservationId,
-    status: ReservationStatus,
-    now: Timestamp,
-) -> Result<()> {
+/// Writes the status core gave each of these reservations, in one statement.
+pub(crate) async fn save_statuses(tx: &Transaction<'_>, changed: &[Reservation]) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = changed.iter().map(|r| r.id.to_string()).collect();
+    let statuses: Vec<&str> = changed.iter().map(|r| r.status.as_str()).collect();
+    let updated: Vec<i64> = changed.iter().map(|r| to_millis(r.updated_at)).collect();
     tx.execute(
-        "UPDATE reservations SET status = $2, updated_at = $3 WHERE id = $1",
-        &[&id.to_string(), &status.as_str(), &to_millis(now)],
+        "UPDATE reservations AS r SET status = u.status, updated_at = u.updated_at \
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[]) AS u(id, status, updated_at) WHERE r.id = u.id",
+        &[&ids, &statuses, &updated],
     )
     .await
     .map_err(db_err)?;
     Ok(())
 }
 
-/// Reserves `r.numbers` for `r.account`, all or nothing, inside `tx` without committing:
-/// the reservation, the reserved numbers as they now are, and the events to append. Refusals
-/// leave nothing written. Number orders reserve through this too.
+pub(crate) async fn save_returned(
+    tx: &Transaction<'_>,
+    r: &Reservation,
+    returned: Returned,
+) -> Result<Vec<NewEvent>> {
+    update_numbers(tx, &returned.numbers).await?;
+    save_statuses(tx, std::slice::from_ref(r)).await?;
+    Ok(returned.events)
+}
+
+/// Reserves `r.numbers` for `r.account`, all or nothing (`NewReservation::reserve`), inside
+/// `tx` without committing; refusals leave nothing written. Number orders reserve through this
+/// too.
 pub(crate) async fn reserve(
     tx: &Transaction<'_>,
     r: &NewReservation,
-) -> Result<std::result::Result<(Reservation, Vec<Number>, Vec<NewEvent>), ReservationRefusals>> {
-    let mut wanted: Vec<E164> = Vec::with_capacity(r.numbers.len());
-    for e in &r.numbers {
-        if !wanted.contains(e) {
-            wanted.push(e.clone());
-        }
-    }
-    let e164s: Vec<String> = wanted.iter().map(|e| e.as_str().to_string()).collect();
-    let mut locked = lock_numbers(tx, &e164s).await?;
-    let mut refusals = Vec::new();
-    for e in &wanted {
-        match locked.iter().find(|n| &n.e164 == e) {
-            None => refusals.push((e.clone(), ClaimRefusal::NotFound)),
-            Some(n) => {
-                if let Err(refusal) = n.claimable_by(r.account, &[], r.created_at) {
-                    refusals.push((e.clone(), refusal));
-                }
-            }
-        }
-    }
-    if !refusals.is_empty() {
-        return Ok(Err(refusals));
-    }
-    for n in &mut locked {
-        n.state = NumberState::Reserved;
-        n.owner = Some(r.account);
-        n.reservation_id = Some(r.id);
-        n.reserved_until = Some(r.expires_at);
-        n.updated_at = r.created_at;
-        n.version += 1;
-    }
-    update_numbers(tx, &locked).await?;
-    let reservation = Reservation {
-        id: r.id,
-        account: r.account,
-        numbers: wanted,
-        status: ReservationStatus::Active,
-        created_at: r.created_at,
-        expires_at: r.expires_at,
-        updated_at: r.created_at,
+) -> Result<std::result::Result<Reserved, ReservationRefusals>> {
+    let e164s: Vec<String> = r.wanted().iter().map(|e| e.as_str().to_string()).collect();
+    let reserved = match r.reserve(lock_numbers(tx, &e164s).await?) {
+        Ok(reserved) => reserved,
+        Err(refusals) => return Ok(Err(refusals)),
     };
-    let numbers_json = serde_json::to_string(&reservation.numbers).map_err(Error::internal)?;
+    update_numbers(tx, &reserved.numbers).await?;
+    let stored = &reserved.reservation;
+    let numbers_json = serde_json::to_string(&stored.numbers).map_err(Error::internal)?;
     tx.execute(
         &format!(
             "INSERT INTO reservations ({RESERVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ),
         &[
-            &r.id.to_string(),
-            &r.account.to_string(),
+            &stored.id.to_string(),
+            &stored.account.to_string(),
             &numbers_json,
-            &ReservationStatus::Active.as_str(),
-            &to_millis(r.created_at),
-            &to_millis(r.expires_at),
-            &to_millis(r.created_at),
+            &stored.status.as_str(),
+            &to_millis(stored.created_at),
+            &to_millis(stored.expires_at),
+            &to_millis(stored.updated_at),
         ],
     )
     .await
     .map_err(db_err)?;
-    // Events (and the returned numbers) in the order the caller listed the numbers.
-    let ordered: Vec<Number> = reservation
-        .numbers
-        .iter()
-        .filter_map(|e| locked.iter().find(|n| &n.e164 == e).cloned())
-        .collect();
-    let events: Vec<NewEvent> = ordered
-        .iter()
-        .map(|n| NewEvent {
-            reservation_id: Some(r.id),
-            ..number_event(EventKind::NumberReserved, r.created_at, n, Some(r.account))
-        })
-        .collect();
-    Ok(Ok((reservation, ordered, events)))
+    Ok(Ok(reserved))
 }
 
 #[async_trait]
@@ -203,9 +157,9 @@ impl ReservationStore for PostgresStore {
         match reserve(&tx, r).await? {
             // Nothing was written; dropping the transaction rolls back and releases the locks.
             Err(refusals) => Ok(Err(refusals)),
-            Ok((reservation, _, events)) => {
-                self.append_and_commit(tx, &events).await?;
-                Ok(Ok(reservation))
+            Ok(reserved) => {
+                self.append_and_commit(tx, &reserved.events).await?;
+                Ok(Ok(reserved.reservation))
             }
         }
     }
@@ -256,27 +210,9 @@ impl ReservationStore for PostgresStore {
         let Some(mut reservation) = row.as_ref().map(reservation_from_row).transpose()? else {
             return Ok(None);
         };
-        if reservation.status_at(now) != ReservationStatus::Active {
-            return Err(Error::conflict(
-                "RESERVATION_NOT_ACTIVE",
-                format!(
-                    "reservation {id} is {}",
-                    reservation.status_at(now).as_str().to_ascii_lowercase()
-                ),
-            ));
-        }
-        let events = return_numbers(
-            &tx,
-            &reservation,
-            held,
-            EventKind::NumberReservationReleased,
-            now,
-        )
-        .await?;
-        set_status(&tx, id, ReservationStatus::Released, now).await?;
+        let returned = reservation.release(held, now)?;
+        let events = save_returned(&tx, &reservation, returned).await?;
         self.append_and_commit(tx, &events).await?;
-        reservation.status = ReservationStatus::Released;
-        reservation.updated_at = now;
         Ok(Some(reservation))
     }
 
@@ -311,20 +247,11 @@ impl ReservationStore for PostgresStore {
                 )
                 .await
                 .map_err(db_err)?;
-            let Some(reservation) = row.as_ref().map(reservation_from_row).transpose()? else {
+            let Some(mut reservation) = row.as_ref().map(reservation_from_row).transpose()? else {
                 continue;
             };
-            events.extend(
-                return_numbers(
-                    &tx,
-                    &reservation,
-                    held,
-                    EventKind::NumberReservationExpired,
-                    now,
-                )
-                .await?,
-            );
-            set_status(&tx, id, ReservationStatus::Expired, now).await?;
+            let returned = reservation.end(ReservationStatus::Expired, held, now);
+            events.extend(save_returned(&tx, &reservation, returned).await?);
             expired += 1;
         }
         self.append_and_commit(tx, &events).await?;

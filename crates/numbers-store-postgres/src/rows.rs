@@ -4,7 +4,8 @@
 //! trip, refusing the whole batch if any row's version moved.
 
 use numbers_core::error::Result;
-use numbers_core::number::Number;
+use numbers_core::event::NewEvent;
+use numbers_core::number::{Number, NumberChange};
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, SqlValue, number_state_columns};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Transaction};
@@ -62,18 +63,24 @@ pub(crate) fn numbers_from_rows(rows: &[Row]) -> Result<Vec<Number>> {
     rows.iter().map(number_from_row).collect()
 }
 
-/// The lifecycle columns holding integers (epoch milliseconds); the rest are TEXT.
-fn is_int_column(column: &str) -> bool {
-    matches!(
-        column,
-        "reserved_until" | "available_after" | "assigned_at" | "available_from" | "updated_at"
-    )
-}
-
 /// One column of values for an UNNEST, typed as the column is.
 enum Column {
     Text(Vec<Option<String>>),
     Int(Vec<Option<i64>>),
+    Bool(Vec<bool>),
+}
+
+impl Column {
+    /// The empty column for a lifecycle column: epoch milliseconds are BIGINT, `protected`
+    /// BOOLEAN, the rest TEXT.
+    fn for_name(column: &str) -> Self {
+        match column {
+            "reserved_until" | "available_after" | "assigned_at" | "available_from"
+            | "updated_at" => Column::Int(Vec::new()),
+            "protected" => Column::Bool(Vec::new()),
+            _ => Column::Text(Vec::new()),
+        }
+    }
 }
 
 /// Writes the lifecycle columns and the version of every changed number, where the stored
@@ -84,16 +91,7 @@ pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> 
         return Ok(());
     }
     let names = number_state_columns();
-    let mut columns: Vec<Column> = names
-        .iter()
-        .map(|c| {
-            if is_int_column(c) {
-                Column::Int(Vec::new())
-            } else {
-                Column::Text(Vec::new())
-            }
-        })
-        .collect();
+    let mut columns: Vec<Column> = names.iter().map(|c| Column::for_name(c)).collect();
     let mut ids = Vec::with_capacity(changed.len());
     let mut versions = Vec::with_capacity(changed.len());
     for n in changed {
@@ -105,6 +103,7 @@ pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> 
                 (Column::Text(v), _) => v.push(None),
                 (Column::Int(v), SqlValue::Int(i)) => v.push(Some(i)),
                 (Column::Int(v), _) => v.push(None),
+                (Column::Bool(v), value) => v.push(value == SqlValue::Int(1)),
             }
         }
     }
@@ -119,6 +118,10 @@ pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> 
             }
             Column::Int(v) => {
                 arrays.push(format!("${n}::BIGINT[]"));
+                params.push(Box::new(v));
+            }
+            Column::Bool(v) => {
+                arrays.push(format!("${n}::BOOLEAN[]"));
                 params.push(Box::new(v));
             }
         }
@@ -140,4 +143,16 @@ pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> 
         return Err(retry("a number changed concurrently"));
     }
     Ok(())
+}
+
+/// Saves transitions of core's (`Number::reserve`, `assign`, …) in one batch and hands back
+/// their events, in order, for the caller to append last (see `events`).
+pub(crate) async fn save_numbers(
+    tx: &Transaction<'_>,
+    changes: Vec<NumberChange>,
+) -> Result<Vec<NewEvent>> {
+    let (numbers, events): (Vec<Number>, Vec<NewEvent>) =
+        changes.into_iter().map(|c| (c.number, c.event)).unzip();
+    update_numbers(tx, &numbers).await?;
+    Ok(events)
 }

@@ -16,10 +16,12 @@ rate_center, state_code, city, lata, zip, tier, vendor_id, vendor_name, setup_pr
 currency, protected, state, owner_account_id, last_owner_account_id, assignment_id, reservation_id, reserved_until, \
 available_after, assigned_at, available_from, assignment, created_at, updated_at, version";
 
-/// The mutable lifecycle columns, in the order `NumberRow::state_values` yields them; stores
+/// The mutable lifecycle columns (and `protected`, which a disconnect may change as it
+/// releases), in the order `NumberRow::state_values` yields them; stores
 /// build `UPDATE numbers SET <these> WHERE id = ? AND version = ?` from this list.
-pub fn number_state_columns() -> [&'static str; 11] {
+pub fn number_state_columns() -> [&'static str; 12] {
     [
+        "protected",
         "state",
         "owner_account_id",
         "last_owner_account_id",
@@ -195,6 +197,8 @@ impl NumberRow {
         let text = |v: Option<String>| SqlValueOwned::from(v);
         let ms = |v: Option<Timestamp>| SqlValueOwned::from(v.map(to_millis));
         Ok(vec![
+            // A boolean as 0 / 1: what SQLite stores; PostgreSQL binds it as BOOLEAN.
+            SqlValueOwned::Int(i64::from(n.protected)),
             SqlValueOwned::Text(n.state.as_str().to_string()),
             text(n.owner.map(|a| a.to_string())),
             text(n.last_owner.map(|a| a.to_string())),

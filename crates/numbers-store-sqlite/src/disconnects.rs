@@ -4,15 +4,12 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
-use numbers_core::disconnect::{
-    Disconnect, DisconnectItem, DisconnectMode, NewDisconnect, ProtectedChange, final_status,
-    plan_number,
-};
+use numbers_core::disconnect::{Disconnect, DisconnectMode, NewDisconnect, ProtectedChange};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, DisconnectId, OrderId};
 use numbers_core::note::{NoteText, OrderNote};
-use numbers_core::order::{ItemOutcome, OrderStatus};
+use numbers_core::order::OrderStatus;
 use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use numbers_store_sql::{Placeholder, SqlParams, SqlValue};
@@ -20,8 +17,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::SqliteStore;
 use crate::db::{DbResult, from_json, parse_id, to_json, values};
-use crate::numbers::release_owned;
-use crate::rows::{insert_event, load_order, number_by_e164};
+use crate::numbers::save_released;
+use crate::reservations::numbers_of;
+use crate::rows::{insert_event, load_order};
 
 const DISCONNECT_COLUMNS: &str = "id, account_id, status, numbers, mode, protected, name, customer_order_id, items, created_at, updated_at, completed_at";
 
@@ -117,18 +115,6 @@ fn load_disconnect(conn: &Connection, id: &str) -> Result<Option<Disconnect>> {
         .transpose()
 }
 
-fn disconnect_event(
-    kind: EventKind,
-    d: &NewDisconnect,
-    at: Timestamp,
-    details: serde_json::Value,
-) -> NewEvent {
-    let mut e = NewEvent::new(kind, at);
-    e.account_id = Some(d.account);
-    e.details = details;
-    e
-}
-
 #[async_trait]
 impl DisconnectStore for SqliteStore {
     async fn create_disconnect(&self, d: &NewDisconnect) -> Result<Disconnect> {
@@ -149,8 +135,7 @@ impl DisconnectStore for SqliteStore {
                 ],
             )
             .db()?;
-            let details = serde_json::json!({ "disconnect_id": d.id.to_string() });
-            insert_event(tx, &disconnect_event(EventKind::DisconnectReceived, &d, d.created_at, details))?;
+            insert_event(tx, &Disconnect::received(d.clone()).1)?;
             load_disconnect(tx, &d.id.to_string())?.ok_or_else(|| Error::internal("inserted disconnect vanished"))
         })
         .await
@@ -224,48 +209,16 @@ impl DisconnectStore for SqliteStore {
                 .db()?;
             let Some(id) = id else { return Ok(None) };
             let Some(mut d) = load_disconnect(tx, &id)? else { return Ok(None) };
-            let account = d.new.account;
-            let mut numbers = d.new.numbers.clone();
-            numbers.sort();
-            let mut items = Vec::with_capacity(numbers.len());
-            for e164 in numbers {
-                let number = number_by_e164(tx, e164.as_str())?;
-                let outcome = match plan_number(account, number.as_ref(), d.new.mode, &aging, now) {
-                    Ok(available_after) => {
-                        let Some(mut n) = number else {
-                            return Err(Error::internal("planned a release of a missing number"));
-                        };
-                        let protected = d.new.protected.apply(n.protected);
-                        if protected != n.protected {
-                            tx.execute("UPDATE numbers SET protected = ?2 WHERE id = ?1", params![n.id.to_string(), protected]).db()?;
-                            n.protected = protected;
-                        }
-                        let details = serde_json::json!({
-                            "available_after": to_millis(available_after),
-                            "disconnect_id": d.id().to_string(),
-                        });
-                        release_owned(tx, n, account, available_after, now, details)?;
-                        ItemOutcome::Completed
-                    }
-                    Err(failure) => failure,
-                };
-                items.push(DisconnectItem { e164, outcome });
+            let (released, outcome) = d.process(numbers_of(tx, &d.new.numbers)?, &aging, now);
+            for change in &released {
+                save_released(tx, change, now)?;
             }
-            d.status = final_status(&items);
-            d.items = items;
-            d.updated_at = now;
-            d.completed_at = Some(now);
             tx.execute(
-                "UPDATE disconnects SET status = ?2, items = ?3, updated_at = ?4, completed_at = ?4 WHERE id = ?1",
-                params![id, d.status.as_str(), to_json(&d.items)?, to_millis(now)],
+                "UPDATE disconnects SET status = ?2, items = ?3, updated_at = ?4, completed_at = ?5 WHERE id = ?1",
+                params![id, d.status.as_str(), to_json(&d.items)?, to_millis(d.updated_at), d.completed_at.map(to_millis)],
             )
             .db()?;
-            let kind = match d.status {
-                OrderStatus::Complete => EventKind::DisconnectCompleted,
-                OrderStatus::Partial => EventKind::DisconnectPartial,
-                _ => EventKind::DisconnectFailed,
-            };
-            insert_event(tx, &disconnect_event(kind, &d.new, now, d.outcome_details()))?;
+            insert_event(tx, &outcome)?;
             Ok(Some(d))
         })
         .await

@@ -7,13 +7,12 @@
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
-use numbers_core::event::EventKind;
 use numbers_core::ids::{AccountId, NumberOrderId};
 use numbers_core::kyc::{NumberRequirements, Registration};
 use numbers_core::number::NumberType;
 use numbers_core::number_order::{
     AttachmentMeta, NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction,
-    NumberOrderFilter, OrderedNumber, ReservationEffect, UploadStatus,
+    NumberOrderFilter, OrderedNumber, UploadStatus,
 };
 use numbers_core::reservation::{NewReservation, ReservationStatus};
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
@@ -22,7 +21,7 @@ use uuid::Uuid;
 
 use crate::SqliteStore;
 use crate::db::{DbResult, from_json, parse_id, to_json};
-use crate::reservations::{reserve, return_numbers};
+use crate::reservations::{end_reservation, reserve};
 use crate::rows::{insert_event, load_reservation};
 
 const ATTACHMENT_META_COLUMNS: &str = "attachment_id, file_name, mime_type, document_type, size_bytes, upload_status, created_at, updated_at";
@@ -126,24 +125,13 @@ fn act(
     now: Timestamp,
 ) -> Result<NumberOrder> {
     let effect = order.apply(action, now)?;
-    let (status, kind) = match effect {
-        ReservationEffect::Keep => (None, None),
-        ReservationEffect::Release => (
-            Some(ReservationStatus::Released),
-            Some(EventKind::NumberReservationReleased),
-        ),
-        ReservationEffect::Expire => (
-            Some(ReservationStatus::Expired),
-            Some(EventKind::NumberReservationExpired),
-        ),
-    };
-    if let (Some(status), Some(kind)) = (status, kind)
+    if let Some(status) = effect.ends_reservation_as()
         && let Some(mut r) = load_reservation(conn, &order.reservation_id.to_string())?
         // A reservation the reservation sweep already expired (or the tenant released) has
         // nothing left to return.
         && r.status == ReservationStatus::Active
     {
-        return_numbers(conn, &mut r, status, kind, now)?;
+        end_reservation(conn, &mut r, status, now)?;
     }
     save(conn, &order, false)?;
     insert_event(conn, &order.state_event(now))?;
@@ -222,8 +210,8 @@ impl NumberOrderStore for SqliteStore {
                 created_at: new.created_at,
                 expires_at: new.expire_at,
             };
-            let (_, numbers) = match reserve(tx, &reservation)? {
-                Ok(done) => done,
+            let numbers = match reserve(tx, &reservation)? {
+                Ok(done) => done.numbers,
                 Err(refusals) => return Ok(Err(refusals)),
             };
             let order = NumberOrder::created(&new, numbers.iter().map(OrderedNumber::of).collect());

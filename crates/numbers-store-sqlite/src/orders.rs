@@ -8,33 +8,22 @@ use std::collections::{BTreeSet, HashSet};
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
-use numbers_core::event::{EventKind, NewEvent};
-use numbers_core::ids::{AccountId, AssignmentId, OrderId, ReservationId};
-use numbers_core::number::assignment::AssignmentPatch;
-use numbers_core::number::{AssignmentData, Number, NumberState};
+use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::order::{
-    ExplicitCandidate, ItemOutcome, NewOrder, Order, OrderItem, OrderRequest, OrderStatus,
-    plan_explicit, plan_search, status_after_close,
+    ExplicitCandidate, Fulfilment, NewOrder, Order, OrderRequest, OrderStatus, plan_explicit,
+    plan_search,
 };
-use numbers_core::reservation::ReservationStatus;
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
 use numbers_store_sql::{Placeholder, SqlParams, SqlValue};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::SqliteStore;
 use crate::db::{DbResult, is_unique_violation, retry, to_json, values};
+use crate::reservations::numbers_of;
 use crate::rows::{
     ORDER_COLUMNS, insert_event, insert_order_item, load_order, load_reservation, number_by_e164,
-    order_from_row, order_row, set_reservation_status, update_order,
+    order_from_row, order_row, set_reservation_status, update_number, update_order,
 };
-
-fn order_event(kind: EventKind, order: &Order, at: Timestamp) -> NewEvent {
-    let mut e = NewEvent::new(kind, at);
-    e.account_id = Some(order.new.account);
-    e.order_id = Some(order.id());
-    e.resource_version = order.version;
-    e
-}
 
 fn insert_order(conn: &Connection, o: &NewOrder) -> Result<()> {
     let mut stmt = conn
@@ -74,84 +63,53 @@ fn insert_order(conn: &Connection, o: &NewOrder) -> Result<()> {
     Ok(())
 }
 
-/// Moves one claimed number to ASSIGNED for the order and records its assignment, item and
-/// event. Returns the reservation it was held under, if it was the account's own.
-fn assign(
-    conn: &Connection,
-    order: &mut Order,
-    mut n: Number,
-    template: &AssignmentPatch,
-    now: Timestamp,
-) -> Result<Option<ReservationId>> {
-    let account = order.new.account;
-    let held_under = (n.state == NumberState::Reserved && n.owner == Some(account))
-        .then_some(n.reservation_id)
-        .flatten();
-    let assignment_id = AssignmentId::new();
-    n.state = NumberState::Assigned;
-    n.owner = Some(account);
-    n.assignment_id = Some(assignment_id);
-    n.reservation_id = None;
-    n.reserved_until = None;
-    n.available_after = None;
-    n.assigned_at = Some(now);
-    let mut data = AssignmentData::default();
-    template.apply(&mut data);
-    n.assignment = data;
-    n.version += 1;
-    n.updated_at = now;
-    crate::rows::update_number(conn, &n)?;
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT INTO assignments (id, number_id, account_id, order_id, created_at, released_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
-        )
-        .db()?;
-    stmt.execute(params![
-        assignment_id.to_string(),
-        n.id.to_string(),
-        account.to_string(),
-        order.id().to_string(),
-        to_millis(now)
-    ])
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            retry(format!("number {} already has a live assignment", n.e164))
-        } else {
-            Error::internal(format!("sqlite: {e}"))
-        }
-    })?;
-    let item = OrderItem {
-        e164: Some(n.e164.clone()),
-        number_id: Some(n.id),
-        outcome: ItemOutcome::Completed,
-    };
-    insert_order_item(conn, order.id(), order.items.len() as i64, &item)?;
-    order.items.push(item);
-    let mut event = crate::rows::number_event(EventKind::NumberAssigned, &n, now);
-    event.account_id = Some(account);
-    event.order_id = Some(order.id());
-    insert_event(conn, &event)?;
-    Ok(held_under)
-}
-
-/// A reservation whose numbers have all been ordered becomes ORDERED.
-fn settle_reservation(conn: &Connection, id: ReservationId, now: Timestamp) -> Result<()> {
-    let Some(mut r) = load_reservation(conn, &id.to_string())? else {
-        return Ok(());
-    };
-    if r.status != ReservationStatus::Active {
-        return Ok(());
-    }
-    for e164 in &r.numbers {
-        let still_held = number_by_e164(conn, e164.as_str())?
-            .is_some_and(|n| n.state == NumberState::Reserved && n.reservation_id == Some(id));
-        if still_held {
-            return Ok(());
+/// Saves one attempt (`Order::apply_plan`): each assigned number with its live assignment row,
+/// item and event; then the failures; every reservation of the account that no longer holds
+/// a number (ORDERED); the order and its outcome event.
+fn save_attempt(conn: &Connection, order: &Order, done: Fulfilment, now: Timestamp) -> Result<()> {
+    let first_seq = (order.items.len() - done.new_items.len()) as i64;
+    let mut events = done.events.iter();
+    for (i, n) in done.assigned.iter().enumerate() {
+        update_number(conn, n)?;
+        let mut stmt = conn
+            .prepare_cached(
+                "INSERT INTO assignments (id, number_id, account_id, order_id, created_at, released_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            )
+            .db()?;
+        stmt.execute(params![
+            n.assignment_id.map(|a| a.to_string()),
+            n.id.to_string(),
+            order.new.account.to_string(),
+            order.id().to_string(),
+            to_millis(now)
+        ])
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                retry(format!("number {} already has a live assignment", n.e164))
+            } else {
+                Error::internal(format!("sqlite: {e}"))
+            }
+        })?;
+        insert_order_item(conn, order.id(), first_seq + i as i64, &done.new_items[i])?;
+        if let Some(event) = events.next() {
+            insert_event(conn, event)?;
         }
     }
-    r.status = ReservationStatus::Ordered;
-    r.updated_at = now;
-    set_reservation_status(conn, &r)
+    for r in done.reservations {
+        if let Some(mut r) = load_reservation(conn, &r.to_string())?
+            && r.settle_after_order(&numbers_of(conn, &r.numbers)?, now)
+        {
+            set_reservation_status(conn, &r)?;
+        }
+    }
+    for (i, item) in done.new_items.iter().enumerate().skip(done.assigned.len()) {
+        insert_order_item(conn, order.id(), first_seq + i as i64, item)?;
+    }
+    update_order(conn, order, None)?;
+    for event in events {
+        insert_event(conn, event)?;
+    }
+    Ok(())
 }
 
 fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
@@ -159,9 +117,9 @@ fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
     if order.status.is_final() {
         return Ok(order);
     }
-    if order.begin_processing(now) {
+    if let Some(event) = order.begin_processing(now) {
         update_order(conn, &order, None)?;
-        insert_event(conn, &order_event(EventKind::OrderProcessing, &order, now))?;
+        insert_event(conn, &event)?;
     }
     let plan = match &order.new.request {
         OrderRequest::Numbers(numbers) => {
@@ -192,44 +150,8 @@ fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
         }
     };
 
-    let template = AssignmentPatch::from_data(&order.new.template);
-    let mut reservations = BTreeSet::new();
-    for n in plan.claims {
-        if let Some(r) = assign(conn, &mut order, n, &template, now)? {
-            reservations.insert(r);
-        }
-    }
-    for r in reservations {
-        settle_reservation(conn, r, now)?;
-    }
-    for item in plan.failures {
-        insert_order_item(conn, order.id(), order.items.len() as i64, &item)?;
-        order.items.push(item);
-    }
-
-    let previous = order.status;
-    order.status = plan.status;
-    if order.status.is_final() {
-        order.completed_at = Some(now);
-    }
-    order.version += 1;
-    order.updated_at = now;
-    update_order(conn, &order, None)?;
-    let kind = match order.status {
-        OrderStatus::Complete => Some(EventKind::OrderCompleted),
-        OrderStatus::Partial => Some(EventKind::OrderPartial),
-        OrderStatus::Failed => Some(EventKind::OrderFailed),
-        // A retried backorder that is still waiting has nothing new to say.
-        OrderStatus::Backordered if previous != OrderStatus::Backordered => {
-            Some(EventKind::OrderBackordered)
-        }
-        _ => None,
-    };
-    if let Some(kind) = kind {
-        let mut event = order_event(kind, &order, now);
-        event.details = order.outcome_details();
-        insert_event(conn, &event)?;
-    }
+    let done = order.apply_plan(plan, now);
+    save_attempt(conn, &order, done, now)?;
     Ok(order)
 }
 
@@ -262,20 +184,8 @@ impl OrderStore for SqliteStore {
                 }
             }
             insert_order(tx, &o)?;
-            let created_at = o.created_at;
-            let order = Order {
-                new: o,
-                status: OrderStatus::Received,
-                items: Vec::new(),
-                updated_at: created_at,
-                completed_at: None,
-                closed: false,
-                version: 1,
-            };
-            insert_event(
-                tx,
-                &order_event(EventKind::OrderReceived, &order, created_at),
-            )?;
+            let (order, event) = Order::received(o);
+            insert_event(tx, &event)?;
             Ok(CreatedOrder::Created(order))
         })
         .await
@@ -342,13 +252,10 @@ impl OrderStore for SqliteStore {
             drop(stmt);
             let id: OrderId = crate::db::parse_id("order id", &id)?;
             let mut order = load_order(tx, None, id)?.ok_or_else(|| Error::internal("order vanished"))?;
-            let was_received = order.status == OrderStatus::Received;
-            order.status = OrderStatus::Processing;
-            order.version += 1;
-            order.updated_at = now;
+            let event = order.claim(now);
             update_order(tx, &order, Some(to_millis(lease_until)))?;
-            if was_received {
-                insert_event(tx, &order_event(EventKind::OrderProcessing, &order, now))?;
+            if let Some(event) = event {
+                insert_event(tx, &event)?;
             }
             Ok(Some(id))
         })
@@ -384,20 +291,8 @@ impl OrderStore for SqliteStore {
             let Some(mut order) = load_order(tx, Some(&account.to_string()), id)? else {
                 return Ok(None);
             };
-            if order.status != OrderStatus::Backordered {
-                return Err(Error::conflict(
-                    "ORDER_NOT_BACKORDERED",
-                    format!("order {id} is not backordered"),
-                ));
-            }
-            order.closed = true;
-            order.status = status_after_close(&order);
-            order.completed_at = Some(now);
-            order.version += 1;
-            order.updated_at = now;
+            let event = order.close_backorder(now)?;
             update_order(tx, &order, None)?;
-            let mut event = order_event(EventKind::OrderClosed, &order, now);
-            event.details = serde_json::json!({ "status": order.status.as_str() });
             insert_event(tx, &event)?;
             Ok(Some(order))
         })

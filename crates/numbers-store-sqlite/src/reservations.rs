@@ -1,115 +1,74 @@
 //! `ReservationStore`: holding numbers for one account until an expiry, releasing them, and the
-//! expiry sweep. Decisions use `Number::claimable_by`; numbers change only by versioned update.
-
-use std::collections::HashSet;
+//! expiry sweep. The transitions are core's (`NewReservation::reserve`, `Reservation::{release,
+//! end}`); this module loads the rows inside the writer's transaction and saves the result.
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
-use numbers_core::event::EventKind;
+use numbers_core::error::Result;
 use numbers_core::ids::{AccountId, ReservationId};
-use numbers_core::number::{ClaimRefusal, Number, NumberState};
-use numbers_core::reservation::{NewReservation, Reservation, ReservationStatus};
+use numbers_core::number::Number;
+use numbers_core::reservation::{
+    NewReservation, Reservation, ReservationStatus, Reserved, Returned,
+};
 use numbers_core::store::{ReservationRefusals, ReservationStore};
 use rusqlite::{Connection, params};
 
 use crate::SqliteStore;
 use crate::db::{DbResult, to_json};
 use crate::rows::{
-    RESERVATION_COLUMNS, insert_event, load_reservation, number_by_e164, number_event,
-    raw_reservation, reservation_from_raw, set_reservation_status, update_number,
+    RESERVATION_COLUMNS, insert_event, load_reservation, number_by_e164, raw_reservation,
+    reservation_from_raw, set_reservation_status, update_number,
 };
 
-/// Returns the numbers still RESERVED under `r` to the pool (AGING while their
-/// `available_after` is ahead, else AVAILABLE), with one `kind` event per number, and moves the
-/// reservation to `status`.
-pub(crate) fn return_numbers(
+/// The numbers listed on `r` as they now are (any no longer in the inventory left out).
+pub(crate) fn numbers_of(
     conn: &Connection,
-    r: &mut Reservation,
-    status: ReservationStatus,
-    kind: EventKind,
-    now: Timestamp,
-) -> Result<()> {
-    for e164 in &r.numbers {
-        let Some(mut n) = number_by_e164(conn, e164.as_str())? else {
-            continue;
-        };
-        if n.state != NumberState::Reserved || n.reservation_id != Some(r.id) {
-            continue;
-        }
-        n.state = if n.available_after.is_some_and(|after| after > now) {
-            NumberState::Aging
-        } else {
-            NumberState::Available
-        };
-        n.owner = None;
-        n.reservation_id = None;
-        n.reserved_until = None;
-        n.version += 1;
-        n.updated_at = now;
-        update_number(conn, &n)?;
-        let mut event = number_event(kind, &n, now);
-        event.account_id = Some(r.account);
-        event.reservation_id = Some(r.id);
-        insert_event(conn, &event)?;
+    e164s: &[numbers_core::number::E164],
+) -> Result<Vec<Number>> {
+    let mut found = Vec::with_capacity(e164s.len());
+    for e164 in e164s {
+        found.extend(number_by_e164(conn, e164.as_str())?);
     }
-    r.status = status;
-    r.updated_at = now;
+    Ok(found)
+}
+
+/// Saves what ending a reservation changed: the numbers it gave back, their events, its status.
+fn save_returned(conn: &Connection, r: &Reservation, returned: Returned) -> Result<()> {
+    for (n, event) in returned.numbers.iter().zip(&returned.events) {
+        update_number(conn, n)?;
+        insert_event(conn, event)?;
+    }
     set_reservation_status(conn, r)
 }
 
-/// Reserves `r.numbers` for `r.account`, all or nothing (see `create_reservation`); also returns
-/// the reserved numbers as they now are. Number orders reserve through this too.
+/// Ends `r` as `status` (`Reservation::end`) and saves the outcome.
+pub(crate) fn end_reservation(
+    conn: &Connection,
+    r: &mut Reservation,
+    status: ReservationStatus,
+    now: Timestamp,
+) -> Result<()> {
+    let held = numbers_of(conn, &r.numbers)?;
+    let returned = r.end(status, held, now);
+    save_returned(conn, r, returned)
+}
+
+/// Reserves `r.numbers` for `r.account`, all or nothing (`NewReservation::reserve`), and saves
+/// the outcome. Number orders reserve through this too.
 pub(crate) fn reserve(
     tx: &Connection,
     r: &NewReservation,
-) -> Result<std::result::Result<(Reservation, Vec<Number>), ReservationRefusals>> {
-    let mut seen = HashSet::new();
-    let wanted: Vec<_> = r
-        .numbers
-        .iter()
-        .filter(|e| seen.insert((*e).clone()))
-        .cloned()
-        .collect();
-    let mut found = Vec::with_capacity(wanted.len());
-    let mut refusals = Vec::new();
-    for e164 in &wanted {
-        match number_by_e164(tx, e164.as_str())? {
-            None => refusals.push((e164.clone(), ClaimRefusal::NotFound)),
-            Some(n) => match n.claimable_by(r.account, &[], r.created_at) {
-                Ok(()) => found.push(n),
-                Err(refusal) => refusals.push((e164.clone(), refusal)),
-            },
-        }
-    }
-    if !refusals.is_empty() {
+) -> Result<std::result::Result<Reserved, ReservationRefusals>> {
+    let reserved = match r.reserve(numbers_of(tx, &r.wanted())?) {
+        Ok(reserved) => reserved,
         // Nothing was written: the (empty) transaction commits harmlessly.
-        return Ok(Err(refusals));
-    }
-    let mut reserved = Vec::with_capacity(found.len());
-    for mut n in found {
-        n.state = NumberState::Reserved;
-        n.owner = Some(r.account);
-        n.reservation_id = Some(r.id);
-        n.reserved_until = Some(r.expires_at);
-        n.version += 1;
-        n.updated_at = r.created_at;
-        update_number(tx, &n)?;
-        let mut event = number_event(EventKind::NumberReserved, &n, r.created_at);
-        event.account_id = Some(r.account);
-        event.reservation_id = Some(r.id);
-        insert_event(tx, &event)?;
-        reserved.push(n);
-    }
-    let stored = Reservation {
-        id: r.id,
-        account: r.account,
-        numbers: wanted,
-        status: ReservationStatus::Active,
-        created_at: r.created_at,
-        expires_at: r.expires_at,
-        updated_at: r.created_at,
+        Err(refusals) => return Ok(Err(refusals)),
     };
+    for (n, event) in reserved.numbers.iter().zip(&reserved.events) {
+        update_number(tx, n)?;
+        insert_event(tx, event)?;
+    }
+    let stored = &reserved.reservation;
     let mut stmt = tx
         .prepare_cached(&format!(
             "INSERT INTO reservations ({RESERVATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -125,7 +84,7 @@ pub(crate) fn reserve(
         to_millis(stored.updated_at),
     ])
     .db()?;
-    Ok(Ok((stored, reserved)))
+    Ok(Ok(reserved))
 }
 
 #[async_trait]
@@ -135,7 +94,7 @@ impl ReservationStore for SqliteStore {
         reservation: &NewReservation,
     ) -> Result<std::result::Result<Reservation, ReservationRefusals>> {
         let r = reservation.clone();
-        self.write(move |tx| Ok(reserve(tx, &r)?.map(|(reservation, _)| reservation)))
+        self.write(move |tx| Ok(reserve(tx, &r)?.map(|done| done.reservation)))
             .await
     }
 
@@ -162,19 +121,9 @@ impl ReservationStore for SqliteStore {
             else {
                 return Ok(None);
             };
-            if r.status_at(now) != ReservationStatus::Active {
-                return Err(Error::conflict(
-                    "RESERVATION_NOT_ACTIVE",
-                    format!("reservation {id} is no longer active"),
-                ));
-            }
-            return_numbers(
-                tx,
-                &mut r,
-                ReservationStatus::Released,
-                EventKind::NumberReservationReleased,
-                now,
-            )?;
+            let held = numbers_of(tx, &r.numbers)?;
+            let returned = r.release(held, now)?;
+            save_returned(tx, &r, returned)?;
             Ok(Some(r))
         })
         .await
@@ -194,13 +143,11 @@ impl ReservationStore for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .db()?;
             drop(stmt);
-            let mut count = 0;
-            for raw in raw {
-                let mut r = reservation_from_raw(raw)?;
-                return_numbers(tx, &mut r, ReservationStatus::Expired, EventKind::NumberReservationExpired, now)?;
-                count += 1;
+            for raw in &raw {
+                let mut r = reservation_from_raw(raw.clone())?;
+                end_reservation(tx, &mut r, ReservationStatus::Expired, now)?;
             }
-            Ok(count)
+            Ok(raw.len() as u32)
         })
         .await
     }

@@ -8,7 +8,7 @@ use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::{Event, EventKind, NewEvent};
 use numbers_core::ids::OrderId;
-use numbers_core::number::Number;
+use numbers_core::number::{Number, NumberChange};
 use numbers_core::order::{ItemOutcome, NewOrder, Order, OrderItem, OrderStatus};
 use numbers_core::reservation::{Reservation, ReservationStatus};
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, number_state_columns};
@@ -181,6 +181,12 @@ pub(crate) fn update_number(conn: &Connection, n: &Number) -> Result<()> {
         1 => Ok(()),
         _ => Err(retry(format!("number {} changed concurrently", n.e164))),
     }
+}
+
+/// Saves one transition of core's: the number's new state, then its event.
+pub(crate) fn save_number(conn: &Connection, change: &NumberChange) -> Result<()> {
+    update_number(conn, &change.number)?;
+    insert_event(conn, &change.event)
 }
 
 // ---- events -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ pub mod assignment;
 pub mod classification;
 pub mod e164;
 pub mod kinds;
+pub mod lifecycle;
 pub mod nanp;
 pub mod vanity;
 
@@ -17,6 +18,7 @@ use crate::ids::{AccountId, AssignmentId, NumberId, ReservationId};
 pub use assignment::{AssignmentData, Label, Metadata};
 pub use e164::E164;
 pub use kinds::{Capabilities, Capability, Classification, NumberState, NumberType};
+pub use lifecycle::{NumberChange, Unreserve};
 pub use nanp::NanpFacets;
 
 /// Location facets. NANP numbers get rate center / state / city / LATA / ZIP from the import;
