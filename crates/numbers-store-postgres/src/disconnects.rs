@@ -10,60 +10,18 @@ use numbers_core::error::{Error, Result};
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, DisconnectId, OrderId};
 use numbers_core::note::{NoteText, OrderNote};
-use numbers_core::order::OrderStatus;
 use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{
+    DISCONNECT_COLUMNS, disconnect_values, insert, list_disconnects, read_disconnect,
+};
 use tokio_postgres::{GenericClient, Row};
 
 use crate::numbers::save_released;
 use crate::reservations::lock_numbers;
-use crate::rows::get;
-use crate::{Bind, PostgresStore, db_err, refs};
-
-const DISCONNECT_COLUMNS: &str = "id, account_id, status, numbers, mode, protected, name, customer_order_id, items, created_at, updated_at, completed_at";
-
-fn enum_text<T: serde::Serialize>(v: &T) -> Result<String> {
-    match serde_json::to_value(v).map_err(Error::internal)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(Error::internal(format!(
-            "expected a string enum, got {other}"
-        ))),
-    }
-}
-
-fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s)).map_err(Error::internal)
-}
-
-fn json_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(Error::internal)
-}
-
-fn disconnect_from_row(row: &Row) -> Result<Disconnect> {
-    let id: String = get(row, 0)?;
-    let account: String = get(row, 1)?;
-    let status: String = get(row, 2)?;
-    let numbers: String = get(row, 3)?;
-    let items: String = get(row, 8)?;
-    let completed: Option<i64> = get(row, 11)?;
-    Ok(Disconnect {
-        new: NewDisconnect {
-            id: id.parse()?,
-            account: account.parse()?,
-            numbers: json_from(&numbers)?,
-            mode: enum_from(get(row, 4)?)?,
-            protected: enum_from(get(row, 5)?)?,
-            name: get(row, 6)?,
-            customer_order_id: get(row, 7)?,
-            created_at: from_millis(get(row, 9)?),
-        },
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| Error::internal(format!("stored disconnect status {status}")))?,
-        items: json_from(&items)?,
-        updated_at: from_millis(get(row, 10)?),
-        completed_at: completed.map(from_millis),
-    })
-}
+use crate::rows::{PgRow, get};
+use crate::{PostgresStore, binds, db_err, refs};
 
 async fn load_disconnect<C: GenericClient + Sync>(c: &C, id: &str) -> Result<Option<Disconnect>> {
     let sql = format!("SELECT {DISCONNECT_COLUMNS} FROM disconnects WHERE id = $1");
@@ -71,7 +29,7 @@ async fn load_disconnect<C: GenericClient + Sync>(c: &C, id: &str) -> Result<Opt
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(disconnect_from_row)
+        .map(|r| read_disconnect(&PgRow(r)))
         .transpose()
 }
 
@@ -80,27 +38,11 @@ impl DisconnectStore for PostgresStore {
     async fn create_disconnect(&self, d: &NewDisconnect) -> Result<Disconnect> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        let numbers = serde_json::to_string(&d.numbers).map_err(Error::internal)?;
-        tx.execute(
-            &format!("INSERT INTO disconnects ({DISCONNECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', $9, $9, NULL)"),
-            &[
-                &d.id.to_string(),
-                &d.account.to_string(),
-                &OrderStatus::Received.as_str(),
-                &numbers,
-                &enum_text(&d.mode)?,
-                &enum_text(&d.protected)?,
-                &d.name,
-                &d.customer_order_id,
-                &to_millis(d.created_at),
-            ],
-        )
-        .await
-        .map_err(db_err)?;
-        let stored = load_disconnect(&*tx, &d.id.to_string())
-            .await?
-            .ok_or_else(|| Error::internal("inserted disconnect vanished"))?;
-        let (_, event) = Disconnect::received(d.clone());
+        let (stored, event) = Disconnect::received(d.clone());
+        let values = binds(disconnect_values(&stored)?);
+        tx.execute(&insert("disconnects", DISCONNECT_COLUMNS), &refs(&values))
+            .await
+            .map_err(db_err)?;
         self.append_and_commit(tx, &[event]).await?;
         Ok(stored)
     }
@@ -121,45 +63,15 @@ impl DisconnectStore for PostgresStore {
         account: AccountId,
         filter: &DisconnectFilter,
     ) -> Result<Vec<Disconnect>> {
-        let mut clauses = vec!["account_id = $1".to_string()];
-        let mut params: Vec<Bind> = vec![Box::new(account.to_string())];
-        let mut push = |clause: &str, value: Bind| {
-            params.push(value);
-            clauses.push(clause.replace('?', &format!("${}", params.len())));
-        };
-        if !filter.statuses.is_empty() {
-            let statuses: Vec<String> = filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect();
-            push("status = ANY(?)", Box::new(statuses));
-        }
-        if let Some(from) = filter.created_from {
-            push("created_at >= ?", Box::new(to_millis(from)));
-        }
-        if let Some(to) = filter.created_to {
-            push("created_at <= ?", Box::new(to_millis(to)));
-        }
-        if let Some(before) = filter.before {
-            push(
-                "(created_at, id) < (SELECT b.created_at, b.id FROM disconnects b WHERE b.id = ? AND b.account_id = $1)",
-                Box::new(before.to_string()),
-            );
-        }
-        params.push(Box::new(i64::from(filter.page_size) + 1));
-        let sql = format!(
-            "SELECT {DISCONNECT_COLUMNS} FROM disconnects WHERE {} ORDER BY created_at DESC, id DESC LIMIT ${}",
-            clauses.join(" AND "),
-            params.len()
-        );
+        let (sql, params) = list_disconnects(account, filter, Placeholder::DollarNumbered);
+        let params = binds(params.values);
         let client = self.client().await?;
         client
             .query(sql.as_str(), &refs(&params))
             .await
             .map_err(db_err)?
             .iter()
-            .map(disconnect_from_row)
+            .map(|r| read_disconnect(&PgRow(r)))
             .collect()
     }
 
@@ -177,7 +89,7 @@ impl DisconnectStore for PostgresStore {
         let Some(row) = tx.query_opt(sql.as_str(), &[]).await.map_err(db_err)? else {
             return Ok(None);
         };
-        let mut d = disconnect_from_row(&row)?;
+        let mut d = read_disconnect(&PgRow(&row))?;
         let e164s: Vec<String> = d
             .new
             .numbers

@@ -232,7 +232,7 @@ fn database_url(server_url: &str, name: &str) -> String {
 pub(crate) type Bind = Box<dyn ToSql + Sync + Send>;
 
 /// Parameters collected by `numbers_store_sql`'s WHERE builders, as driver values. Every integer
-/// column is BIGINT, so `Int` always binds as i64; the builders never produce `Null`.
+/// column is BIGINT, so `Int` always binds as i64; NULLs carry their column's type.
 pub(crate) fn binds(values: Vec<SqlValue>) -> Vec<Bind> {
     values
         .into_iter()
@@ -240,7 +240,9 @@ pub(crate) fn binds(values: Vec<SqlValue>) -> Vec<Bind> {
             match v {
                 SqlValue::Text(s) => Box::new(s),
                 SqlValue::Int(i) => Box::new(i),
+                SqlValue::Bool(b) => Box::new(b),
                 SqlValue::Null => Box::new(None::<String>),
+                SqlValue::NullInt => Box::new(None::<i64>),
             }
         })
         .collect()

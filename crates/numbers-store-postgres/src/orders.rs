@@ -9,90 +9,27 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::number::{E164, Number};
 use numbers_core::order::{
-    ExplicitCandidate, Fulfilment, ItemOutcome, NewOrder, Order, OrderItem, OrderRequest,
-    OrderStatus, plan_explicit, plan_search,
+    ExplicitCandidate, Fulfilment, NewOrder, Order, OrderItem, OrderRequest, plan_explicit,
+    plan_search,
 };
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{
+    ITEM_COLUMNS, ORDER_COLUMNS, insert, item_values, list_orders, order_values, read_item,
+    read_order,
+};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::{GenericClient, Transaction};
 
 use crate::reservations::{lock_numbers, lock_reservations, save_statuses};
-use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
-use crate::{Bind, PostgresStore, db_err, refs, retry};
-
-const ORDER_COLUMNS: &str = "id, account_id, status, request, partial_allowed, backorder_requested, reservation_ids, \
-template, name, customer_order_id, idempotency_key, request_fingerprint, dialect_data, created_at, updated_at, \
-completed_at, closed, lease_until, version";
-
-fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s)
-        .map_err(|e| Error::internal(format!("stored order {what} is not valid: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(Error::internal)
-}
-
-fn order_from_row(row: &Row, items: Vec<OrderItem>) -> Result<Order> {
-    let id: String = get(row, 0)?;
-    let account: String = get(row, 1)?;
-    let status: String = get(row, 2)?;
-    let bad_id =
-        |what: &str, v: &str| Error::internal(format!("stored order {what} '{v}' is not a UUID"));
-    Ok(Order {
-        new: NewOrder {
-            id: id.parse().map_err(|_| bad_id("id", &id))?,
-            account: account.parse().map_err(|_| bad_id("account", &account))?,
-            request: json("request", &get::<String>(row, 3)?)?,
-            partial_allowed: get(row, 4)?,
-            backorder_requested: get(row, 5)?,
-            reservation_ids: json("reservation_ids", &get::<String>(row, 6)?)?,
-            template: json("template", &get::<String>(row, 7)?)?,
-            name: get(row, 8)?,
-            customer_order_id: get(row, 9)?,
-            idempotency_key: get(row, 10)?,
-            request_fingerprint: get(row, 11)?,
-            dialect_data: json("dialect_data", &get::<String>(row, 12)?)?,
-            created_at: from_millis(get(row, 13)?),
-        },
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| Error::internal(format!("stored order status '{status}' is unknown")))?,
-        items,
-        updated_at: from_millis(get(row, 14)?),
-        completed_at: get::<Option<i64>>(row, 15)?.map(from_millis),
-        closed: get(row, 16)?,
-        version: get(row, 18)?,
-    })
-}
-
-fn item_from_row(row: &Row) -> Result<OrderItem> {
-    let number_id: Option<String> = get(row, 2)?;
-    let outcome: String = get(row, 3)?;
-    Ok(OrderItem {
-        e164: get::<Option<String>>(row, 1)?.map(E164::from_trusted),
-        number_id: number_id
-            .map(|v| {
-                v.parse().map_err(|_| {
-                    Error::internal(format!("stored item number id '{v}' is not a UUID"))
-                })
-            })
-            .transpose()?,
-        outcome: if outcome == "COMPLETED" {
-            ItemOutcome::Completed
-        } else {
-            ItemOutcome::Failed {
-                code: get::<Option<String>>(row, 4)?.unwrap_or_default(),
-                message: get::<Option<String>>(row, 5)?.unwrap_or_default(),
-            }
-        },
-    })
-}
+use crate::rows::{PgRow, get, numbers_from_rows, select_numbers, update_numbers};
+use crate::{Bind, PostgresStore, binds, db_err, refs, retry};
 
 /// Runs an order SELECT (of `ORDER_COLUMNS`, in the wanted order) and attaches each order's items.
 async fn load_orders<C: GenericClient + Sync>(
@@ -104,28 +41,27 @@ async fn load_orders<C: GenericClient + Sync>(
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<String> = rows
+    let mut orders: Vec<Order> = rows
         .iter()
-        .map(|r| get::<String>(r, 0))
+        .map(|r| read_order(&PgRow(r)))
         .collect::<Result<_>>()?;
+    let ids: Vec<String> = orders.iter().map(|o| o.id().to_string()).collect();
     let item_rows = c
         .query(
-            "SELECT order_id, e164, number_id, outcome, code, message FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, seq",
+            &format!("SELECT {ITEM_COLUMNS} FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, seq"),
             &[&ids],
         )
         .await
         .map_err(db_err)?;
     let mut items: HashMap<String, Vec<OrderItem>> = HashMap::new();
     for row in &item_rows {
-        items
-            .entry(get(row, 0)?)
-            .or_default()
-            .push(item_from_row(row)?);
+        let (order, item) = read_item(&PgRow(row))?;
+        items.entry(order).or_default().push(item);
     }
-    rows.iter()
-        .zip(ids)
-        .map(|(row, id)| order_from_row(row, items.remove(&id).unwrap_or_default()))
-        .collect()
+    for (order, id) in orders.iter_mut().zip(ids) {
+        order.items = items.remove(&id).unwrap_or_default();
+    }
+    Ok(orders)
 }
 
 async fn find_by_key<C: GenericClient + Sync>(
@@ -175,18 +111,10 @@ async fn insert_items(
     let mut codes = Vec::with_capacity(items.len());
     let mut messages = Vec::with_capacity(items.len());
     for item in items {
-        match &item.outcome {
-            ItemOutcome::Completed => {
-                outcomes.push("COMPLETED".to_string());
-                codes.push(None);
-                messages.push(None);
-            }
-            ItemOutcome::Failed { code, message } => {
-                outcomes.push("FAILED".to_string());
-                codes.push(Some(code.clone()));
-                messages.push(Some(message.clone()));
-            }
-        }
+        let (outcome, code, message) = item_values(item);
+        outcomes.push(outcome);
+        codes.push(code);
+        messages.push(message);
     }
     tx.execute(
         "INSERT INTO order_items (order_id, seq, e164, number_id, outcome, code, message) \
@@ -309,30 +237,14 @@ impl OrderStore for PostgresStore {
         {
             return repeated(existing, o);
         }
+        let (order, event) = Order::received(o.clone());
+        let values = binds(order_values(&order)?);
+        let sql = format!(
+            "{} ON CONFLICT ON CONSTRAINT orders_idempotency_key DO NOTHING",
+            insert("orders", ORDER_COLUMNS)
+        );
         let inserted = tx
-            .execute(
-                &format!(
-                    "INSERT INTO orders ({ORDER_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, NULL, FALSE, NULL, 1) \
-                     ON CONFLICT ON CONSTRAINT orders_idempotency_key DO NOTHING"
-                ),
-                &[
-                    &o.id.to_string(),
-                    &o.account.to_string(),
-                    &OrderStatus::Received.as_str(),
-                    &to_json(&o.request)?,
-                    &o.partial_allowed,
-                    &o.backorder_requested,
-                    &to_json(&o.reservation_ids)?,
-                    &to_json(&o.template)?,
-                    &o.name,
-                    &o.customer_order_id,
-                    &o.idempotency_key,
-                    &o.request_fingerprint,
-                    &to_json(&o.dialect_data)?,
-                    &to_millis(o.created_at),
-                ],
-            )
+            .execute(sql.as_str(), &refs(&values))
             .await
             .map_err(db_err)?;
         if inserted == 0 {
@@ -344,7 +256,6 @@ impl OrderStore for PostgresStore {
                 .ok_or_else(|| retry("concurrent order with the same key"))?;
             return repeated(existing, o);
         }
-        let (order, event) = Order::received(o.clone());
         self.append_and_commit(tx, &[event]).await?;
         Ok(CreatedOrder::Created(order))
     }
@@ -361,42 +272,8 @@ impl OrderStore for PostgresStore {
     }
 
     async fn list_orders(&self, account: AccountId, filter: &OrderFilter) -> Result<Vec<Order>> {
-        let mut clauses = vec!["account_id = $1".to_string()];
-        let mut params: Vec<Bind> = vec![Box::new(account.to_string())];
-        let mut push = |clause: &str, value: Bind| {
-            params.push(value);
-            clauses.push(clause.replace('?', &format!("${}", params.len())));
-        };
-        if !filter.statuses.is_empty() {
-            let statuses: Vec<String> = filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect();
-            push("status = ANY(?)", Box::new(statuses));
-        }
-        if let Some(from) = filter.created_from {
-            push("created_at >= ?", Box::new(to_millis(from)));
-        }
-        if let Some(to) = filter.created_to {
-            push("created_at <= ?", Box::new(to_millis(to)));
-        }
-        if let Some(c) = &filter.customer_order_id {
-            push("customer_order_id = ?", Box::new(c.clone()));
-        }
-        if let Some(before) = filter.before {
-            // Keyset on (created_at, id) descending; an unknown `before` yields an empty page.
-            push(
-                "(created_at, id) < (SELECT b.created_at, b.id FROM orders b WHERE b.id = ? AND b.account_id = $1)",
-                Box::new(before.to_string()),
-            );
-        }
-        params.push(Box::new(i64::from(filter.page_size) + 1));
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE {} ORDER BY created_at DESC, id DESC LIMIT ${}",
-            clauses.join(" AND "),
-            params.len()
-        );
+        let (sql, params) = list_orders(account, filter, Placeholder::DollarNumbered);
+        let params = binds(params.values);
         let client = self.client().await?;
         load_orders(&**client, &sql, &refs(&params)).await
     }

@@ -3,7 +3,7 @@
 //! two overlapping reservations queue instead of deadlocking.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, ReservationId};
@@ -12,32 +12,15 @@ use numbers_core::reservation::{
     NewReservation, Reservation, ReservationStatus, Reserved, Returned,
 };
 use numbers_core::store::{ReservationRefusals, ReservationStore};
+pub(crate) use numbers_store_sql::lifecycle::RESERVATION_COLUMNS;
+use numbers_store_sql::lifecycle::{insert, read_reservation, reservation_values};
 use tokio_postgres::{Row, Transaction};
 
-use crate::rows::{get, numbers_from_rows, select_numbers, update_numbers};
-use crate::{PostgresStore, db_err};
-
-pub(crate) const RESERVATION_COLUMNS: &str =
-    "id, account_id, numbers, status, created_at, expires_at, updated_at";
+use crate::rows::{PgRow, get, numbers_from_rows, select_numbers, update_numbers};
+use crate::{PostgresStore, binds, db_err, refs};
 
 pub(crate) fn reservation_from_row(row: &Row) -> Result<Reservation> {
-    let id: String = get(row, 0)?;
-    let account: String = get(row, 1)?;
-    let numbers: String = get(row, 2)?;
-    let status: String = get(row, 3)?;
-    let bad_id = |what: &str, v: &str| {
-        Error::internal(format!("stored reservation {what} '{v}' is not a UUID"))
-    };
-    Ok(Reservation {
-        id: id.parse().map_err(|_| bad_id("id", &id))?,
-        account: account.parse().map_err(|_| bad_id("account", &account))?,
-        numbers: serde_json::from_str(&numbers)
-            .map_err(|e| Error::internal(format!("stored reservation numbers: {e}")))?,
-        status: ReservationStatus::parse(&status),
-        created_at: from_millis(get(row, 4)?),
-        expires_at: from_millis(get(row, 5)?),
-        updated_at: from_millis(get(row, 6)?),
-    })
+    read_reservation(&PgRow(row))
 }
 
 /// Locks the numbers with these E.164s, in E.164 order (the one lock order every step uses).
@@ -125,24 +108,10 @@ pub(crate) async fn reserve(
         Err(refusals) => return Ok(Err(refusals)),
     };
     update_numbers(tx, &reserved.numbers).await?;
-    let stored = &reserved.reservation;
-    let numbers_json = serde_json::to_string(&stored.numbers).map_err(Error::internal)?;
-    tx.execute(
-        &format!(
-            "INSERT INTO reservations ({RESERVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ),
-        &[
-            &stored.id.to_string(),
-            &stored.account.to_string(),
-            &numbers_json,
-            &stored.status.as_str(),
-            &to_millis(stored.created_at),
-            &to_millis(stored.expires_at),
-            &to_millis(stored.updated_at),
-        ],
-    )
-    .await
-    .map_err(db_err)?;
+    let values = binds(reservation_values(&reserved.reservation)?);
+    tx.execute(&insert("reservations", RESERVATION_COLUMNS), &refs(&values))
+        .await
+        .map_err(db_err)?;
     Ok(Ok(reserved))
 }
 

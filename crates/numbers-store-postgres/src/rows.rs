@@ -6,6 +6,7 @@
 use numbers_core::error::Result;
 use numbers_core::event::NewEvent;
 use numbers_core::number::{Number, NumberChange};
+use numbers_store_sql::lifecycle::ReadRow;
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, SqlValue, number_state_columns};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Transaction};
@@ -21,42 +22,29 @@ pub(crate) fn select_numbers() -> String {
     format!("SELECT {NUMBER_COLUMNS} FROM numbers")
 }
 
-pub(crate) fn number_from_row(row: &Row) -> Result<Number> {
-    NumberRow {
-        id: get(row, 0)?,
-        e164: get(row, 1)?,
-        national: get(row, 2)?,
-        country: get(row, 3)?,
-        number_type: get(row, 4)?,
-        capabilities: get(row, 5)?,
-        classification: get(row, 6)?,
-        rate_center: get(row, 7)?,
-        state_code: get(row, 8)?,
-        city: get(row, 9)?,
-        lata: get(row, 10)?,
-        zip: get(row, 11)?,
-        tier: get(row, 12)?,
-        vendor_id: get(row, 13)?,
-        vendor_name: get(row, 14)?,
-        setup_price_micros: get(row, 15)?,
-        monthly_price_micros: get(row, 16)?,
-        currency: get(row, 17)?,
-        protected: get(row, 18)?,
-        state: get(row, 19)?,
-        owner_account_id: get(row, 20)?,
-        last_owner_account_id: get(row, 21)?,
-        assignment_id: get(row, 22)?,
-        reservation_id: get(row, 23)?,
-        reserved_until: get(row, 24)?,
-        available_after: get(row, 25)?,
-        assigned_at: get(row, 26)?,
-        available_from: get(row, 27)?,
-        assignment: get(row, 28)?,
-        created_at: get(row, 29)?,
-        updated_at: get(row, 30)?,
-        version: get(row, 31)?,
+/// A tokio-postgres row read through the shared mappings of `numbers_store_sql::lifecycle`.
+pub(crate) struct PgRow<'a>(pub &'a Row);
+
+impl ReadRow for PgRow<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        get(self.0, i)
     }
-    .into_number()
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        get(self.0, i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        get(self.0, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        get(self.0, i)
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        get(self.0, i)
+    }
+}
+
+pub(crate) fn number_from_row(row: &Row) -> Result<Number> {
+    NumberRow::read(&PgRow(row))?.into_number()
 }
 
 pub(crate) fn numbers_from_rows(rows: &[Row]) -> Result<Vec<Number>> {
@@ -103,7 +91,7 @@ pub(crate) async fn update_numbers(tx: &Transaction<'_>, changed: &[Number]) -> 
                 (Column::Text(v), _) => v.push(None),
                 (Column::Int(v), SqlValue::Int(i)) => v.push(Some(i)),
                 (Column::Int(v), _) => v.push(None),
-                (Column::Bool(v), value) => v.push(value == SqlValue::Int(1)),
+                (Column::Bool(v), value) => v.push(value == SqlValue::Bool(true)),
             }
         }
     }

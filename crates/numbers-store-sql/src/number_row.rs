@@ -197,8 +197,7 @@ impl NumberRow {
         let text = |v: Option<String>| SqlValueOwned::from(v);
         let ms = |v: Option<Timestamp>| SqlValueOwned::from(v.map(to_millis));
         Ok(vec![
-            // A boolean as 0 / 1: what SQLite stores; PostgreSQL binds it as BOOLEAN.
-            SqlValueOwned::Int(i64::from(n.protected)),
+            SqlValueOwned::Bool(n.protected),
             SqlValueOwned::Text(n.state.as_str().to_string()),
             text(n.owner.map(|a| a.to_string())),
             text(n.last_owner.map(|a| a.to_string())),

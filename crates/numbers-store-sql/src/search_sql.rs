@@ -11,7 +11,11 @@ use numbers_core::store::NumberFilter;
 pub enum SqlValue {
     Text(String),
     Int(i64),
+    Bool(bool),
+    /// NULL in a TEXT column.
     Null,
+    /// NULL in a BIGINT column (PostgreSQL binds a NULL with its column's type).
+    NullInt,
 }
 
 impl From<Option<String>> for SqlValue {
@@ -22,7 +26,7 @@ impl From<Option<String>> for SqlValue {
 
 impl From<Option<i64>> for SqlValue {
     fn from(v: Option<i64>) -> Self {
-        v.map_or(SqlValue::Null, SqlValue::Int)
+        v.map_or(SqlValue::NullInt, SqlValue::Int)
     }
 }
 

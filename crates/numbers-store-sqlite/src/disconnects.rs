@@ -4,115 +4,28 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
-use numbers_core::disconnect::{Disconnect, DisconnectMode, NewDisconnect, ProtectedChange};
-use numbers_core::error::{Error, Result};
+use numbers_core::disconnect::{Disconnect, NewDisconnect};
+use numbers_core::error::Result;
 use numbers_core::event::{EventKind, NewEvent};
 use numbers_core::ids::{AccountId, DisconnectId, OrderId};
 use numbers_core::note::{NoteText, OrderNote};
-use numbers_core::order::OrderStatus;
 use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
-use numbers_store_sql::{Placeholder, SqlParams, SqlValue};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{
+    DISCONNECT_COLUMNS, disconnect_values, insert, list_disconnects, read_disconnect, sqlite,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::SqliteStore;
-use crate::db::{DbResult, from_json, parse_id, to_json, values};
+use crate::db::{DbResult, parse_id, to_json, values};
 use crate::numbers::save_released;
 use crate::reservations::numbers_of;
-use crate::rows::{insert_event, load_order};
-
-const DISCONNECT_COLUMNS: &str = "id, account_id, status, numbers, mode, protected, name, customer_order_id, items, created_at, updated_at, completed_at";
-
-type RawDisconnect = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-);
-
-fn raw_disconnect(r: &Row<'_>) -> rusqlite::Result<RawDisconnect> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-    ))
-}
-
-fn json_str<T: serde::Serialize>(v: &T) -> Result<String> {
-    match serde_json::to_value(v).map_err(Error::internal)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(Error::internal(format!(
-            "expected a string enum, got {other}"
-        ))),
-    }
-}
-
-fn from_str_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    from_json(what, &serde_json::Value::String(s.to_string()).to_string())
-}
-
-fn disconnect_from_raw(raw: RawDisconnect) -> Result<Disconnect> {
-    let (
-        id,
-        account,
-        status,
-        numbers,
-        mode,
-        protected,
-        name,
-        customer_order_id,
-        items,
-        created,
-        updated,
-        completed,
-    ) = raw;
-    Ok(Disconnect {
-        new: NewDisconnect {
-            id: parse_id("disconnect id", &id)?,
-            account: parse_id("account id", &account)?,
-            numbers: from_json("disconnect numbers", &numbers)?,
-            mode: from_str_enum::<DisconnectMode>("disconnect mode", &mode)?,
-            protected: from_str_enum::<ProtectedChange>("disconnect protected", &protected)?,
-            name,
-            customer_order_id,
-            created_at: from_millis(created),
-        },
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| Error::internal(format!("stored disconnect status {status}")))?,
-        items: from_json("disconnect items", &items)?,
-        updated_at: from_millis(updated),
-        completed_at: completed.map(from_millis),
-    })
-}
+use crate::rows::{insert_event, load_order, query_all};
 
 fn load_disconnect(conn: &Connection, id: &str) -> Result<Option<Disconnect>> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {DISCONNECT_COLUMNS} FROM disconnects WHERE id = ?1"
-        ))
-        .db()?;
-    stmt.query_row([id], raw_disconnect)
-        .optional()
-        .db()?
-        .map(disconnect_from_raw)
-        .transpose()
+    let sql = format!("SELECT {DISCONNECT_COLUMNS} FROM disconnects WHERE id = ?1");
+    Ok(query_all(conn, &sql, [id], |r| read_disconnect(r))?.pop())
 }
 
 #[async_trait]
@@ -120,23 +33,14 @@ impl DisconnectStore for SqliteStore {
     async fn create_disconnect(&self, d: &NewDisconnect) -> Result<Disconnect> {
         let d = d.clone();
         self.write(move |tx| {
+            let (stored, event) = Disconnect::received(d);
             tx.execute(
-                &format!("INSERT INTO disconnects ({DISCONNECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '[]', ?9, ?9, NULL)"),
-                params![
-                    d.id.to_string(),
-                    d.account.to_string(),
-                    OrderStatus::Received.as_str(),
-                    to_json(&d.numbers)?,
-                    json_str(&d.mode)?,
-                    json_str(&d.protected)?,
-                    d.name,
-                    d.customer_order_id,
-                    to_millis(d.created_at),
-                ],
+                &sqlite(&insert("disconnects", DISCONNECT_COLUMNS)),
+                params_from_iter(values(&disconnect_values(&stored)?)),
             )
             .db()?;
-            insert_event(tx, &Disconnect::received(d.clone()).1)?;
-            load_disconnect(tx, &d.id.to_string())?.ok_or_else(|| Error::internal("inserted disconnect vanished"))
+            insert_event(tx, &event)?;
+            Ok(stored)
         })
         .await
     }
@@ -159,34 +63,10 @@ impl DisconnectStore for SqliteStore {
     ) -> Result<Vec<Disconnect>> {
         let f = filter.clone();
         self.read(move |tx| {
-            let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-            let mut clauses = vec![format!("account_id = {}", params.text(account.to_string()))];
-            if !f.statuses.is_empty() {
-                let list: Vec<String> = f.statuses.iter().map(|s| params.text(s.as_str())).collect();
-                clauses.push(format!("status IN ({})", list.join(", ")));
-            }
-            if let Some(from) = f.created_from {
-                clauses.push(format!("created_at >= {}", params.int(to_millis(from))));
-            }
-            if let Some(to) = f.created_to {
-                clauses.push(format!("created_at <= {}", params.int(to_millis(to))));
-            }
-            if let Some(before) = f.before {
-                let p = params.text(before.to_string());
-                clauses.push(format!("(created_at, id) < (SELECT created_at, id FROM disconnects WHERE id = {p})"));
-            }
-            let limit = params.push(SqlValue::Int(i64::from(f.page_size) + 1));
-            let sql = format!(
-                "SELECT {DISCONNECT_COLUMNS} FROM disconnects WHERE {} ORDER BY created_at DESC, id DESC LIMIT {limit}",
-                clauses.join(" AND ")
-            );
-            let mut stmt = tx.prepare_cached(&sql).db()?;
-            let raw = stmt
-                .query_map(params_from_iter(values(&params.values)), raw_disconnect)
-                .db()?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .db()?;
-            raw.into_iter().map(disconnect_from_raw).collect()
+            let (sql, params) = list_disconnects(account, &f, Placeholder::QuestionNumbered);
+            query_all(tx, &sql, params_from_iter(values(&params.values)), |r| {
+                read_disconnect(r)
+            })
         })
         .await
     }

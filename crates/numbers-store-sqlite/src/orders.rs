@@ -10,56 +10,34 @@ use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::order::{
-    ExplicitCandidate, Fulfilment, NewOrder, Order, OrderRequest, OrderStatus, plan_explicit,
-    plan_search,
+    ExplicitCandidate, Fulfilment, NewOrder, Order, OrderRequest, plan_explicit, plan_search,
 };
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
-use numbers_store_sql::{Placeholder, SqlParams, SqlValue};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{ORDER_COLUMNS, insert, list_orders, order_values, sqlite};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::SqliteStore;
-use crate::db::{DbResult, is_unique_violation, retry, to_json, values};
+use crate::db::{DbResult, is_unique_violation, retry, values};
 use crate::reservations::numbers_of;
 use crate::rows::{
-    ORDER_COLUMNS, insert_event, insert_order_item, load_order, load_reservation, number_by_e164,
-    order_from_row, order_row, set_reservation_status, update_number, update_order,
+    insert_event, insert_order_item, load_order, load_reservation, number_by_e164, query_orders,
+    set_reservation_status, update_number, update_order,
 };
 
-fn insert_order(conn: &Connection, o: &NewOrder) -> Result<()> {
+fn insert_order(conn: &Connection, o: &Order) -> Result<()> {
     let mut stmt = conn
-        .prepare_cached(&format!(
-            "INSERT INTO orders ({ORDER_COLUMNS}, lease_until) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, NULL)"
-        ))
+        .prepare_cached(&sqlite(&insert("orders", ORDER_COLUMNS)))
         .db()?;
-    stmt.execute(params![
-        o.id.to_string(),
-        o.account.to_string(),
-        OrderStatus::Received.as_str(),
-        to_json(&o.request)?,
-        o.partial_allowed,
-        o.backorder_requested,
-        to_json(&o.reservation_ids)?,
-        to_json(&o.template)?,
-        o.name,
-        o.customer_order_id,
-        o.idempotency_key,
-        o.request_fingerprint,
-        to_json(&o.dialect_data)?,
-        to_millis(o.created_at),
-        to_millis(o.created_at),
-        Option::<i64>::None,
-        false,
-        1_i64,
-    ])
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            // The idempotency key is looked up first inside this transaction, so this is the id.
-            Error::conflict("ORDER_EXISTS", format!("order {} already exists", o.id))
-        } else {
-            Error::internal(format!("sqlite: {e}"))
-        }
-    })?;
+    stmt.execute(params_from_iter(values(&order_values(o)?)))
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                // The idempotency key is looked up first inside this transaction, so this is the id.
+                Error::conflict("ORDER_EXISTS", format!("order {} already exists", o.id()))
+            } else {
+                Error::internal(format!("sqlite: {e}"))
+            }
+        })?;
     Ok(())
 }
 
@@ -183,8 +161,8 @@ impl OrderStore for SqliteStore {
                     ));
                 }
             }
-            insert_order(tx, &o)?;
             let (order, event) = Order::received(o);
+            insert_order(tx, &order)?;
             insert_event(tx, &event)?;
             Ok(CreatedOrder::Created(order))
         })
@@ -199,35 +177,8 @@ impl OrderStore for SqliteStore {
     async fn list_orders(&self, account: AccountId, filter: &OrderFilter) -> Result<Vec<Order>> {
         let f = filter.clone();
         self.read(move |tx| {
-            let mut params = SqlParams::new(Placeholder::QuestionNumbered);
-            let mut clauses = vec![format!("account_id = {}", params.text(account.to_string()))];
-            if !f.statuses.is_empty() {
-                let list: Vec<String> = f.statuses.iter().map(|s| params.text(s.as_str())).collect();
-                clauses.push(format!("status IN ({})", list.join(", ")));
-            }
-            if let Some(from) = f.created_from {
-                clauses.push(format!("created_at >= {}", params.int(to_millis(from))));
-            }
-            if let Some(to) = f.created_to {
-                clauses.push(format!("created_at <= {}", params.int(to_millis(to))));
-            }
-            if let Some(c) = &f.customer_order_id {
-                clauses.push(format!("customer_order_id = {}", params.text(c.clone())));
-            }
-            if let Some(before) = f.before {
-                let p = params.text(before.to_string());
-                clauses.push(format!("(created_at, id) < (SELECT created_at, id FROM orders WHERE id = {p})"));
-            }
-            let limit = params.push(SqlValue::Int(i64::from(f.page_size) + 1));
-            let sql = format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE {} ORDER BY created_at DESC, id DESC LIMIT {limit}",
-                clauses.join(" AND ")
-            );
-            let mut stmt = tx.prepare_cached(&sql).db()?;
-            let rows =
-                stmt.query_map(params_from_iter(values(&params.values)), order_row).db()?.collect::<rusqlite::Result<Vec<_>>>().db()?;
-            drop(stmt);
-            rows.into_iter().map(|row| order_from_row(tx, row)).collect()
+            let (sql, params) = list_orders(account, &f, Placeholder::QuestionNumbered);
+            query_orders(tx, &sql, params_from_iter(values(&params.values)))
         })
         .await
     }

@@ -11,13 +11,16 @@ use numbers_core::reservation::{
     NewReservation, Reservation, ReservationStatus, Reserved, Returned,
 };
 use numbers_core::store::{ReservationRefusals, ReservationStore};
-use rusqlite::{Connection, params};
+use numbers_store_sql::lifecycle::{
+    RESERVATION_COLUMNS, insert, read_reservation, reservation_values, sqlite,
+};
+use rusqlite::{Connection, params, params_from_iter};
 
 use crate::SqliteStore;
-use crate::db::{DbResult, to_json};
+use crate::db::{DbResult, values};
 use crate::rows::{
-    RESERVATION_COLUMNS, insert_event, load_reservation, number_by_e164, raw_reservation,
-    reservation_from_raw, set_reservation_status, update_number,
+    insert_event, load_reservation, number_by_e164, query_all, set_reservation_status,
+    update_number,
 };
 
 /// The numbers listed on `r` as they now are (any no longer in the inventory left out).
@@ -68,21 +71,12 @@ pub(crate) fn reserve(
         update_number(tx, n)?;
         insert_event(tx, event)?;
     }
-    let stored = &reserved.reservation;
     let mut stmt = tx
-        .prepare_cached(&format!(
-            "INSERT INTO reservations ({RESERVATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        ))
+        .prepare_cached(&sqlite(&insert("reservations", RESERVATION_COLUMNS)))
         .db()?;
-    stmt.execute(params![
-        stored.id.to_string(),
-        stored.account.to_string(),
-        to_json(&stored.numbers)?,
-        stored.status.as_str(),
-        to_millis(stored.created_at),
-        to_millis(stored.expires_at),
-        to_millis(stored.updated_at),
-    ])
+    stmt.execute(params_from_iter(values(&reservation_values(
+        &reserved.reservation,
+    )?)))
     .db()?;
     Ok(Ok(reserved))
 }
@@ -131,23 +125,20 @@ impl ReservationStore for SqliteStore {
 
     async fn expire_reservations(&self, now: Timestamp, limit: u32) -> Result<u32> {
         self.write(move |tx| {
-            let mut stmt = tx
-                .prepare_cached(&format!(
+            let due = query_all(
+                tx,
+                &format!(
                     "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE status = 'ACTIVE' AND expires_at <= ?1 \
                      ORDER BY expires_at, id LIMIT ?2"
-                ))
-                .db()?;
-            let raw = stmt
-                .query_map(params![to_millis(now), i64::from(limit)], raw_reservation)
-                .db()?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .db()?;
-            drop(stmt);
-            for raw in &raw {
-                let mut r = reservation_from_raw(raw.clone())?;
+                ),
+                params![to_millis(now), i64::from(limit)],
+                |r| read_reservation(r),
+            )?;
+            let count = due.len() as u32;
+            for mut r in due {
                 end_reservation(tx, &mut r, ReservationStatus::Expired, now)?;
             }
-            Ok(raw.len() as u32)
+            Ok(count)
         })
         .await
     }

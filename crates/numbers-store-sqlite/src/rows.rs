@@ -9,51 +9,55 @@ use numbers_core::error::{Error, Result};
 use numbers_core::event::{Event, EventKind, NewEvent};
 use numbers_core::ids::OrderId;
 use numbers_core::number::{Number, NumberChange};
-use numbers_core::order::{ItemOutcome, NewOrder, Order, OrderItem, OrderStatus};
-use numbers_core::reservation::{Reservation, ReservationStatus};
+use numbers_core::order::{Order, OrderItem};
+use numbers_core::reservation::Reservation;
+use numbers_store_sql::lifecycle::{
+    ITEM_COLUMNS, ORDER_COLUMNS, RESERVATION_BY_ID, ReadRow, insert, item_values, read_item,
+    read_order, read_reservation, sqlite,
+};
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, Statement, params, params_from_iter};
+use rusqlite::{Connection, Row, Statement, params, params_from_iter};
 
 use crate::db::{DbResult, from_json, parse_id, retry, to_json, values};
 
 // ---- numbers ----------------------------------------------------------------------------------
 
-pub(crate) fn number_row(r: &Row<'_>) -> rusqlite::Result<NumberRow> {
-    Ok(NumberRow {
-        id: r.get(0)?,
-        e164: r.get(1)?,
-        national: r.get(2)?,
-        country: r.get(3)?,
-        number_type: r.get(4)?,
-        capabilities: r.get(5)?,
-        classification: r.get(6)?,
-        rate_center: r.get(7)?,
-        state_code: r.get(8)?,
-        city: r.get(9)?,
-        lata: r.get(10)?,
-        zip: r.get(11)?,
-        tier: r.get(12)?,
-        vendor_id: r.get(13)?,
-        vendor_name: r.get(14)?,
-        setup_price_micros: r.get(15)?,
-        monthly_price_micros: r.get(16)?,
-        currency: r.get(17)?,
-        protected: r.get(18)?,
-        state: r.get(19)?,
-        owner_account_id: r.get(20)?,
-        last_owner_account_id: r.get(21)?,
-        assignment_id: r.get(22)?,
-        reservation_id: r.get(23)?,
-        reserved_until: r.get(24)?,
-        available_after: r.get(25)?,
-        assigned_at: r.get(26)?,
-        available_from: r.get(27)?,
-        assignment: r.get(28)?,
-        created_at: r.get(29)?,
-        updated_at: r.get(30)?,
-        version: r.get(31)?,
-    })
+/// A rusqlite row read through the shared mappings of `numbers_store_sql::lifecycle`.
+pub(crate) struct SqliteRow<'a, 'r>(pub &'a Row<'r>);
+
+impl ReadRow for SqliteRow<'_, '_> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.0.get(i).db()
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.0.get(i).db()
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.0.get(i).db()
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.0.get(i).db()
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        self.0.get(i).db()
+    }
+}
+
+/// Runs a cached statement and maps every row through `read`.
+pub(crate) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl Fn(&SqliteRow<'_, '_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).db()?;
+    let mut rows = stmt.query(params).db()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        out.push(read(&SqliteRow(row))?);
+    }
+    Ok(out)
 }
 
 /// Whole numbers selected by `where_sql` (already with its ORDER BY / LIMIT) and its values.
@@ -75,13 +79,9 @@ pub(crate) fn query_numbers(
     sql: &str,
     params: Vec<Value>,
 ) -> Result<Vec<Number>> {
-    let mut stmt = conn.prepare_cached(sql).db()?;
-    let rows = stmt
-        .query_map(params_from_iter(params), number_row)
-        .db()?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .db()?;
-    rows.into_iter().map(NumberRow::into_number).collect()
+    query_all(conn, sql, params_from_iter(params), |r| {
+        NumberRow::read(r)?.into_number()
+    })
 }
 
 pub(crate) fn number_by_e164(conn: &Connection, e164: &str) -> Result<Option<Number>> {
@@ -101,12 +101,9 @@ pub(crate) fn number_by_id(conn: &Connection, id: &str) -> Result<Option<Number>
 }
 
 pub(crate) static INSERT_NUMBER: LazyLock<String> = LazyLock::new(|| {
-    let placeholders: Vec<String> = (1..=NUMBER_COLUMNS.split(',').count())
-        .map(|i| format!("?{i}"))
-        .collect();
     format!(
-        "INSERT INTO numbers ({NUMBER_COLUMNS}) VALUES ({}) ON CONFLICT (e164) DO NOTHING",
-        placeholders.join(", ")
+        "{} ON CONFLICT (e164) DO NOTHING",
+        sqlite(&insert("numbers", NUMBER_COLUMNS))
     )
 });
 
@@ -289,118 +286,22 @@ pub(crate) fn event_from_raw(raw: RawEvent) -> Result<Event> {
 
 // ---- orders -----------------------------------------------------------------------------------
 
-pub(crate) const ORDER_COLUMNS: &str = "id, account_id, status, request, partial_allowed, backorder_requested, \
-reservation_ids, template, name, customer_order_id, idempotency_key, request_fingerprint, dialect_data, created_at, \
-updated_at, completed_at, closed, version";
-
-pub(crate) struct OrderRow {
-    id: String,
-    account_id: String,
-    status: String,
-    request: String,
-    partial_allowed: bool,
-    backorder_requested: bool,
-    reservation_ids: String,
-    template: String,
-    name: Option<String>,
-    customer_order_id: Option<String>,
-    idempotency_key: Option<String>,
-    request_fingerprint: String,
-    dialect_data: String,
-    created_at: i64,
-    updated_at: i64,
-    completed_at: Option<i64>,
-    closed: bool,
-    version: i64,
-}
-
-pub(crate) fn order_row(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
-    Ok(OrderRow {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        status: r.get(2)?,
-        request: r.get(3)?,
-        partial_allowed: r.get(4)?,
-        backorder_requested: r.get(5)?,
-        reservation_ids: r.get(6)?,
-        template: r.get(7)?,
-        name: r.get(8)?,
-        customer_order_id: r.get(9)?,
-        idempotency_key: r.get(10)?,
-        request_fingerprint: r.get(11)?,
-        dialect_data: r.get(12)?,
-        created_at: r.get(13)?,
-        updated_at: r.get(14)?,
-        completed_at: r.get(15)?,
-        closed: r.get(16)?,
-        version: r.get(17)?,
-    })
-}
-
-fn order_items(conn: &Connection, order_id: &str) -> Result<Vec<OrderItem>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT e164, number_id, outcome, code, message FROM order_items WHERE order_id = ?1 ORDER BY seq").db()?;
-    let raw = stmt
-        .query_map([order_id], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })
-        .db()?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .db()?;
-    raw.into_iter()
-        .map(|(e164, number_id, outcome, code, message)| {
-            Ok(OrderItem {
-                e164: e164.map(numbers_core::number::E164::from_trusted),
-                number_id: number_id
-                    .as_deref()
-                    .map(|s| parse_id("number id", s))
-                    .transpose()?,
-                outcome: match outcome.as_str() {
-                    "COMPLETED" => ItemOutcome::Completed,
-                    _ => ItemOutcome::Failed {
-                        code: code.unwrap_or_default(),
-                        message: message.unwrap_or_default(),
-                    },
-                },
-            })
-        })
-        .collect()
-}
-
-/// The order of a row, with its items.
-pub(crate) fn order_from_row(conn: &Connection, row: OrderRow) -> Result<Order> {
-    let items = order_items(conn, &row.id)?;
-    Ok(Order {
-        new: NewOrder {
-            id: parse_id("order id", &row.id)?,
-            account: parse_id("account id", &row.account_id)?,
-            request: from_json("order request", &row.request)?,
-            partial_allowed: row.partial_allowed,
-            backorder_requested: row.backorder_requested,
-            reservation_ids: from_json("order reservation ids", &row.reservation_ids)?,
-            template: from_json("order template", &row.template)?,
-            name: row.name,
-            customer_order_id: row.customer_order_id,
-            idempotency_key: row.idempotency_key,
-            request_fingerprint: row.request_fingerprint,
-            dialect_data: from_json("order dialect data", &row.dialect_data)?,
-            created_at: from_millis(row.created_at),
-        },
-        status: OrderStatus::parse(&row.status).ok_or_else(|| {
-            Error::internal(format!("stored order status '{}' is unknown", row.status))
-        })?,
-        items,
-        updated_at: from_millis(row.updated_at),
-        completed_at: row.completed_at.map(from_millis),
-        closed: row.closed,
-        version: row.version,
-    })
+/// Orders selected by `sql` (of `ORDER_COLUMNS`), each with its items.
+pub(crate) fn query_orders(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Order>> {
+    let mut orders = query_all(conn, sql, params, |r| read_order(r))?;
+    for order in &mut orders {
+        order.items = query_all(
+            conn,
+            &format!("SELECT {ITEM_COLUMNS} FROM order_items WHERE order_id = ?1 ORDER BY seq"),
+            [order.id().to_string()],
+            |r| Ok(read_item(r)?.1),
+        )?;
+    }
+    Ok(orders)
 }
 
 /// One order by id, only if it belongs to `account` when one is given.
@@ -409,19 +310,10 @@ pub(crate) fn load_order(
     account: Option<&str>,
     id: OrderId,
 ) -> Result<Option<Order>> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
-        .db()?;
-    let row = stmt
-        .query_row([id.to_string()], order_row)
-        .optional()
-        .db()?;
-    match row {
-        Some(row) if account.is_none_or(|a| a == row.account_id) => {
-            order_from_row(conn, row).map(Some)
-        }
-        _ => Ok(None),
-    }
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
+    Ok(query_orders(conn, &sql, [id.to_string()])?
+        .pop()
+        .filter(|o| account.is_none_or(|a| a == o.new.account.to_string())))
 }
 
 pub(crate) fn insert_order_item(
@@ -435,12 +327,7 @@ pub(crate) fn insert_order_item(
             "INSERT INTO order_items (order_id, seq, e164, number_id, outcome, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .db()?;
-    let (outcome, code, message) = match &item.outcome {
-        ItemOutcome::Completed => ("COMPLETED", None, None),
-        ItemOutcome::Failed { code, message } => {
-            ("FAILED", Some(code.as_str()), Some(message.as_str()))
-        }
-    };
+    let (outcome, code, message) = item_values(item);
     stmt.execute(params![
         order.to_string(),
         seq,
@@ -487,47 +374,11 @@ pub(crate) fn update_order(
 
 // ---- reservations -----------------------------------------------------------------------------
 
-pub(crate) const RESERVATION_COLUMNS: &str =
-    "id, account_id, numbers, status, created_at, expires_at, updated_at";
-
-type RawReservation = (String, String, String, String, i64, i64, i64);
-
-pub(crate) fn raw_reservation(r: &Row<'_>) -> rusqlite::Result<RawReservation> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
-}
-
-pub(crate) fn reservation_from_raw(raw: RawReservation) -> Result<Reservation> {
-    let (id, account, numbers, status, created_at, expires_at, updated_at) = raw;
-    Ok(Reservation {
-        id: parse_id("reservation id", &id)?,
-        account: parse_id("account id", &account)?,
-        numbers: from_json("reservation numbers", &numbers)?,
-        status: ReservationStatus::parse(&status),
-        created_at: from_millis(created_at),
-        expires_at: from_millis(expires_at),
-        updated_at: from_millis(updated_at),
-    })
-}
-
 pub(crate) fn load_reservation(conn: &Connection, id: &str) -> Result<Option<Reservation>> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE id = ?1"
-        ))
-        .db()?;
-    stmt.query_row([id], raw_reservation)
-        .optional()
-        .db()?
-        .map(reservation_from_raw)
-        .transpose()
+    Ok(query_all(conn, &sqlite(RESERVATION_BY_ID), [id], |r| {
+        read_reservation(r)
+    })?
+    .pop())
 }
 
 pub(crate) fn set_reservation_status(conn: &Connection, r: &Reservation) -> Result<()> {
