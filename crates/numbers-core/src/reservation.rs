@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::error::Error;
+use crate::error::{ConflictKind, Error};
 use crate::event::NewEvent;
 use crate::ids::{AccountId, ReservationId};
 use crate::number::{ClaimRefusal, E164, Number, NumberState, Unreserve};
@@ -157,7 +157,7 @@ impl Reservation {
     pub fn release(&mut self, held: Vec<Number>, now: Timestamp) -> Result<Returned, Error> {
         if self.status_at(now) != ReservationStatus::Active {
             return Err(Error::conflict(
-                "RESERVATION_NOT_ACTIVE",
+                ConflictKind::ReservationNotActive,
                 format!("reservation {} is no longer active", self.id),
             ));
         }

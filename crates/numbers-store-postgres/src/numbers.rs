@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{Error, Resource, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::number::assignment::AssignmentPatch;
 use numbers_core::number::{E164, Number, NumberChange};
@@ -24,7 +24,7 @@ async fn owned_number(tx: &Transaction<'_>, account: AccountId, e164: &E164) -> 
         .map_err(db_err)?;
     match row.as_ref().map(number_from_row).transpose()? {
         Some(n) if n.is_assigned_to(account) => Ok(n),
-        _ => Err(Error::not_found("number", e164)),
+        _ => Err(Error::not_found(Resource::Number, e164)),
     }
 }
 

@@ -4,13 +4,13 @@
 //! `SKIP LOCKED`, so concurrent orders take different numbers instead of queueing), lets
 //! `numbers_core::order::plan_*` decide, then claims by conditional update. The unique index
 //! `assignments_one_live_per_number` backs the claim at the database level: a violation rolls the
-//! attempt back as `Conflict { code: "RETRY" }`.
+//! attempt back as `Error::retry`.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Resource, Result};
 use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::number::{E164, Number};
@@ -83,7 +83,7 @@ fn repeated(existing: Order, new: &NewOrder) -> Result<CreatedOrder> {
         Ok(CreatedOrder::Existing(existing))
     } else {
         Err(Error::conflict(
-            "IDEMPOTENCY_KEY_REUSED",
+            ConflictKind::IdempotencyKeyReused,
             "this idempotency key was already used with a different request",
         ))
     }
@@ -329,7 +329,7 @@ impl OrderStore for PostgresStore {
         let tx = client.transaction().await.map_err(db_err)?;
         let mut order = lock_order(&tx, None, id)
             .await?
-            .ok_or_else(|| Error::not_found("order", id))?;
+            .ok_or_else(|| Error::not_found(Resource::Order, id))?;
         if order.status.is_final() {
             return Ok(order);
         }

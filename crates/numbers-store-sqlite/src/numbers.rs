@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{Error, Resource, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::number::assignment::AssignmentPatch;
 use numbers_core::number::{E164, Number, NumberChange};
@@ -20,7 +20,7 @@ use crate::rows::{number_by_e164, save_number, select_numbers};
 pub(crate) fn owned_number(conn: &Connection, account: AccountId, e164: &E164) -> Result<Number> {
     number_by_e164(conn, e164.as_str())?
         .filter(|n| n.is_assigned_to(account))
-        .ok_or_else(|| Error::not_found("number", e164))
+        .ok_or_else(|| Error::not_found(Resource::Number, e164))
 }
 
 /// Saves a released number (`Number::release`) and closes its live assignment. Shared by a

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Resource, Result};
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::order::{
     ExplicitCandidate, Fulfilment, NewOrder, Order, OrderRequest, plan_explicit, plan_search,
@@ -33,7 +33,10 @@ fn insert_order(conn: &Connection, o: &Order) -> Result<()> {
         .map_err(|e| {
             if is_unique_violation(&e) {
                 // The idempotency key is looked up first inside this transaction, so this is the id.
-                Error::conflict("ORDER_EXISTS", format!("order {} already exists", o.id()))
+                Error::conflict(
+                    ConflictKind::OrderExists,
+                    format!("order {} already exists", o.id()),
+                )
             } else {
                 Error::internal(format!("sqlite: {e}"))
             }
@@ -91,7 +94,8 @@ fn save_attempt(conn: &Connection, order: &Order, done: Fulfilment, now: Timesta
 }
 
 fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
-    let mut order = load_order(conn, None, id)?.ok_or_else(|| Error::not_found("order", id))?;
+    let mut order =
+        load_order(conn, None, id)?.ok_or_else(|| Error::not_found(Resource::Order, id))?;
     if order.status.is_final() {
         return Ok(order);
     }
@@ -156,7 +160,7 @@ impl OrderStore for SqliteStore {
                         return Ok(CreatedOrder::Existing(earlier));
                     }
                     return Err(Error::conflict(
-                        "IDEMPOTENCY_KEY_REUSED",
+                        ConflictKind::IdempotencyKeyReused,
                         "this idempotency key was already used with a different request",
                     ));
                 }
