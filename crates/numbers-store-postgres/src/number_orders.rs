@@ -6,49 +6,33 @@
 //! (numbers, then the reservation row), and appends its events last before COMMIT.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, NumberOrderId};
 use numbers_core::kyc::{NumberRequirements, Registration};
 use numbers_core::number::NumberType;
 use numbers_core::number_order::{
-    AttachmentMeta, NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction,
-    NumberOrderFilter, OrderedNumber, UploadStatus,
+    NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction, NumberOrderFilter, OrderedNumber,
 };
 use numbers_core::reservation::{NewReservation, ReservationStatus};
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Row, Transaction};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{
+    ALL_REQUIREMENTS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF, DUE_NUMBER_ORDERS,
+    NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY,
+    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, from_json, insert,
+    list_number_orders, number_order_values, read_attachment_meta, read_number_order,
+    with_attachments,
+};
+use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use crate::reservations::{
     RESERVATION_COLUMNS, lock_held, reservation_from_row, reserve, save_returned,
 };
-use crate::rows::get;
-use crate::{Bind, PostgresStore, db_err, refs};
-
-const ATTACHMENT_META_COLUMNS: &str = "attachment_id, file_name, mime_type, document_type, size_bytes, upload_status, created_at, updated_at";
-
-fn attachment_meta(row: &Row) -> Result<AttachmentMeta> {
-    let id: String = get(row, 0)?;
-    Ok(AttachmentMeta {
-        attachment_id: Uuid::parse_str(&id)
-            .map_err(|_| Error::internal(format!("stored attachment id '{id}' is not a UUID")))?,
-        file_name: get(row, 1)?,
-        mime_type: get(row, 2)?,
-        document_type: get(row, 3)?,
-        size_bytes: get::<i64>(row, 4)?.max(0) as u64,
-        upload_status: UploadStatus::parse(&get::<String>(row, 5)?),
-        created_at: from_millis(get(row, 6)?),
-        updated_at: from_millis(get(row, 7)?),
-    })
-}
-
-fn parse_order(doc: &str) -> Result<NumberOrder> {
-    serde_json::from_str(doc)
-        .map_err(|e| Error::internal(format!("stored number order is not valid JSON: {e}")))
-}
+use crate::rows::{PgRow, get};
+use crate::{PostgresStore, binds, db_err, refs};
 
 /// The order `id` (of `account`, when given) with its attachments' metadata; `lock` takes the
 /// row `FOR UPDATE`.
@@ -59,72 +43,35 @@ async fn load(
     lock: bool,
 ) -> Result<Option<NumberOrder>> {
     let sql = if lock {
-        "SELECT document FROM number_orders WHERE id = $1 FOR UPDATE"
+        format!("{NUMBER_ORDER_DOCUMENT} FOR UPDATE")
     } else {
-        "SELECT document FROM number_orders WHERE id = $1"
+        NUMBER_ORDER_DOCUMENT.to_string()
     };
-    let Some(row) = tx
-        .query_opt(sql, &[&id.to_string()])
-        .await
-        .map_err(db_err)?
-    else {
+    let id = id.to_string();
+    let Some(row) = tx.query_opt(&sql, &[&id]).await.map_err(db_err)? else {
         return Ok(None);
     };
-    let mut order = parse_order(&get::<String>(&row, 0)?)?;
+    let order = read_number_order(&get::<String>(&row, 0)?)?;
     if account.is_some_and(|a| a != order.account) {
         return Ok(None);
     }
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT {ATTACHMENT_META_COLUMNS} FROM number_order_attachments WHERE number_order_id = $1"
-            ),
-            &[&id.to_string()],
-        )
-        .await
-        .map_err(db_err)?;
-    let mut attachments = rows
+    let rows = tx.query(ATTACHMENTS_OF, &[&id]).await.map_err(db_err)?;
+    let metas = rows
         .iter()
-        .map(attachment_meta)
+        .map(|r| read_attachment_meta(&PgRow(r)))
         .collect::<Result<Vec<_>>>()?;
-    let rank: Vec<Uuid> = order
-        .requirements
-        .attachments
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    attachments.sort_by_key(|a| rank.iter().position(|r| *r == a.attachment_id));
-    order.attachments = attachments;
-    Ok(Some(order))
+    Ok(Some(with_attachments(order, metas)))
 }
 
-async fn save(tx: &Transaction<'_>, order: &NumberOrder, insert: bool) -> Result<()> {
-    let mut doc = order.clone();
-    doc.attachments.clear();
-    let doc = serde_json::to_string(&doc).map_err(Error::internal)?;
-    let sql = if insert {
-        "INSERT INTO number_orders (id, account_id, state, reservation_id, expire_at, created_at, updated_at, version, document) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+/// Writes the order's columns and document (attachments live in their own rows).
+async fn save(tx: &Transaction<'_>, order: &NumberOrder, new: bool) -> Result<()> {
+    let sql = if new {
+        insert("number_orders", NUMBER_ORDER_COLUMNS)
     } else {
-        "UPDATE number_orders SET account_id = $2, state = $3, reservation_id = $4, expire_at = $5, created_at = $6, \
-         updated_at = $7, version = $8, document = $9 WHERE id = $1"
+        UPDATE_NUMBER_ORDER.to_string()
     };
-    tx.execute(
-        sql,
-        &[
-            &order.id.to_string(),
-            &order.account.to_string(),
-            &order.state.as_str(),
-            &order.reservation_id.to_string(),
-            &to_millis(order.expire_at),
-            &to_millis(order.created_at),
-            &to_millis(order.updated_at),
-            &order.version,
-            &doc,
-        ],
-    )
-    .await
-    .map_err(db_err)?;
+    let values = binds(number_order_values(order)?);
+    tx.execute(&sql, &refs(&values)).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -172,8 +119,7 @@ impl NumberOrderStore for PostgresStore {
         let doc = serde_json::to_string(requirements).map_err(Error::internal)?;
         client
             .execute(
-                "INSERT INTO number_requirements (region_code, number_type, document, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT ON CONSTRAINT number_requirements_pkey DO UPDATE SET document = EXCLUDED.document, updated_at = EXCLUDED.updated_at",
+                PUT_REQUIREMENTS,
                 &[
                     &requirements.region_code,
                     &requirements.number_type.as_str(),
@@ -193,41 +139,18 @@ impl NumberOrderStore for PostgresStore {
     ) -> Result<Option<NumberRequirements>> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
-                "SELECT document FROM number_requirements WHERE region_code = $1 AND number_type = $2",
-                &[&region_code, &number_type.as_str()],
-            )
+            .query_opt(REQUIREMENTS_BY_KEY, &[&region_code, &number_type.as_str()])
             .await
             .map_err(db_err)?;
-        row.map(|r| {
-            let doc: String = get(&r, 0)?;
-            serde_json::from_str(&doc).map_err(|e| {
-                Error::internal(format!(
-                    "stored number requirements are not valid JSON: {e}"
-                ))
-            })
-        })
-        .transpose()
+        row.map(|r| from_json("number requirements", &get::<String>(&r, 0)?))
+            .transpose()
     }
 
     async fn list_number_requirements(&self) -> Result<Vec<NumberRequirements>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT document FROM number_requirements ORDER BY region_code, number_type",
-                &[],
-            )
-            .await
-            .map_err(db_err)?;
+        let rows = client.query(ALL_REQUIREMENTS, &[]).await.map_err(db_err)?;
         rows.iter()
-            .map(|r| {
-                let doc: String = get(r, 0)?;
-                serde_json::from_str(&doc).map_err(|e| {
-                    Error::internal(format!(
-                        "stored number requirements are not valid JSON: {e}"
-                    ))
-                })
-            })
+            .map(|r| from_json("number requirements", &get::<String>(r, 0)?))
             .collect()
     }
 
@@ -269,41 +192,9 @@ impl NumberOrderStore for PostgresStore {
     async fn list_number_orders(&self, filter: &NumberOrderFilter) -> Result<Vec<NumberOrder>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        let mut clauses = Vec::new();
-        let mut binds: Vec<Bind> = Vec::new();
-        if let Some(a) = filter.account {
-            binds.push(Box::new(a.to_string()));
-            clauses.push(format!("account_id = ${}", binds.len()));
-        }
-        if !filter.states.is_empty() {
-            let states: Vec<String> = filter
-                .states
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect();
-            binds.push(Box::new(states));
-            clauses.push(format!("state = ANY(${})", binds.len()));
-        }
-        if let Some(before) = filter.before {
-            binds.push(Box::new(before.to_string()));
-            clauses.push(format!("id < ${}", binds.len()));
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        let params: Vec<&(dyn ToSql + Sync)> = refs(&binds);
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT id FROM number_orders {where_sql} ORDER BY id DESC LIMIT {}",
-                    u64::from(filter.page_size) + 1
-                ),
-                &params,
-            )
-            .await
-            .map_err(db_err)?;
+        let (sql, params) = list_number_orders(filter, Placeholder::DollarNumbered);
+        let params = binds(params.values);
+        let rows = tx.query(&sql, &refs(&params)).await.map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: String = get(row, 0)?;
@@ -354,27 +245,11 @@ impl NumberOrderStore for PostgresStore {
             .find(|a| a.attachment_id == attachment.meta.attachment_id)
             .cloned()
             .ok_or_else(|| Error::internal("attachment vanished while being stored"))?;
-        tx.execute(
-            "INSERT INTO number_order_attachments (number_order_id, attachment_id, file_name, mime_type, document_type, \
-             size_bytes, upload_status, content, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT ON CONSTRAINT number_order_attachments_pkey DO UPDATE SET file_name = EXCLUDED.file_name, \
-             mime_type = EXCLUDED.mime_type, document_type = EXCLUDED.document_type, size_bytes = EXCLUDED.size_bytes, \
-             upload_status = EXCLUDED.upload_status, content = EXCLUDED.content, updated_at = EXCLUDED.updated_at",
-            &[
-                &id.to_string(),
-                &m.attachment_id.to_string(),
-                &m.file_name,
-                &m.mime_type,
-                &m.document_type,
-                &(m.size_bytes as i64),
-                &m.upload_status.as_str(),
-                &attachment.content,
-                &to_millis(m.created_at),
-                &to_millis(m.updated_at),
-            ],
-        )
-        .await
-        .map_err(db_err)?;
+        let mut values = binds(attachment_values(&order, &m));
+        values.push(Box::new(attachment.content.clone()));
+        tx.execute(UPSERT_ATTACHMENT, &refs(&values))
+            .await
+            .map_err(db_err)?;
         save(&tx, &order, false).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(order))
@@ -393,17 +268,14 @@ impl NumberOrderStore for PostgresStore {
         }
         let row = tx
             .query_opt(
-                &format!(
-                    "SELECT {ATTACHMENT_META_COLUMNS}, content FROM number_order_attachments \
-                     WHERE number_order_id = $1 AND attachment_id = $2"
-                ),
+                ATTACHMENT_WITH_CONTENT,
                 &[&id.to_string(), &attachment_id.to_string()],
             )
             .await
             .map_err(db_err)?;
         row.map(|r| {
             Ok(StoredAttachment {
-                meta: attachment_meta(&r)?,
+                meta: read_attachment_meta(&PgRow(&r))?,
                 content: get(&r, 8)?,
             })
         })
@@ -434,9 +306,7 @@ impl NumberOrderStore for PostgresStore {
         // re-reads it.
         let rows = tx
             .query(
-                "SELECT o.id FROM number_orders o WHERE o.state IN ('CREATED', 'IN_REVIEW') AND o.expire_at <= $1 \
-                 AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = o.reservation_id AND r.status = 'ORDERED') \
-                 ORDER BY o.expire_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED",
+                &format!("{DUE_NUMBER_ORDERS} FOR UPDATE OF o SKIP LOCKED"),
                 &[&to_millis(now), &i64::from(limit)],
             )
             .await

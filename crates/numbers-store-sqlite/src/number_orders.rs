@@ -5,49 +5,31 @@
 //! order's own methods whether it may change, and writes the result with its events.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::ids::{AccountId, NumberOrderId};
 use numbers_core::kyc::{NumberRequirements, Registration};
 use numbers_core::number::NumberType;
 use numbers_core::number_order::{
-    AttachmentMeta, NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction,
-    NumberOrderFilter, OrderedNumber, UploadStatus,
+    NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction, NumberOrderFilter, OrderedNumber,
 };
 use numbers_core::reservation::{NewReservation, ReservationStatus};
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use numbers_store_sql::Placeholder;
+use numbers_store_sql::lifecycle::{
+    ALL_REQUIREMENTS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF, DUE_NUMBER_ORDERS,
+    NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY, ReadRow,
+    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, insert, list_number_orders,
+    number_order_values, read_attachment_meta, read_number_order, sqlite, with_attachments,
+};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
 use uuid::Uuid;
 
 use crate::SqliteStore;
-use crate::db::{DbResult, from_json, parse_id, to_json};
+use crate::db::{DbResult, from_json, parse_id, to_json, values};
 use crate::reservations::{end_reservation, reserve};
-use crate::rows::{insert_event, load_reservation};
-
-const ATTACHMENT_META_COLUMNS: &str = "attachment_id, file_name, mime_type, document_type, size_bytes, upload_status, created_at, updated_at";
-
-fn attachment_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, AttachmentMeta)> {
-    let id: String = r.get(0)?;
-    Ok((
-        id,
-        AttachmentMeta {
-            attachment_id: Uuid::nil(),
-            file_name: r.get(1)?,
-            mime_type: r.get(2)?,
-            document_type: r.get(3)?,
-            size_bytes: r.get::<_, i64>(4)?.max(0) as u64,
-            upload_status: UploadStatus::parse(&r.get::<_, String>(5)?),
-            created_at: from_millis(r.get(6)?),
-            updated_at: from_millis(r.get(7)?),
-        },
-    ))
-}
-
-fn with_id((id, mut meta): (String, AttachmentMeta)) -> Result<AttachmentMeta> {
-    meta.attachment_id = Uuid::parse_str(&id)
-        .map_err(|_| Error::internal(format!("stored attachment id '{id}' is not a UUID")))?;
-    Ok(meta)
-}
+use crate::rows::{insert_event, load_reservation, query_all};
 
 /// The order `id` (of `account`, when given) with its attachments' metadata.
 fn load(
@@ -55,63 +37,30 @@ fn load(
     account: Option<AccountId>,
     id: NumberOrderId,
 ) -> Result<Option<NumberOrder>> {
-    let doc: Option<String> = conn
-        .prepare_cached("SELECT document FROM number_orders WHERE id = ?1")
-        .db()?
-        .query_row([id.to_string()], |r| r.get(0))
-        .optional()
-        .db()?;
-    let Some(doc) = doc else { return Ok(None) };
-    let mut order: NumberOrder = from_json("number order", &doc)?;
+    let id = id.to_string();
+    let docs = query_all(conn, &sqlite(NUMBER_ORDER_DOCUMENT), [&id], |r| r.text(0))?;
+    let Some(order) = docs.first().map(|d| read_number_order(d)).transpose()? else {
+        return Ok(None);
+    };
     if account.is_some_and(|a| a != order.account) {
         return Ok(None);
     }
-    let metas = conn
-        .prepare_cached(&format!(
-            "SELECT {ATTACHMENT_META_COLUMNS} FROM number_order_attachments WHERE number_order_id = ?1"
-        ))
-        .db()?
-        .query_map([id.to_string()], attachment_meta)
-        .db()?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .db()?;
-    let mut attachments = metas.into_iter().map(with_id).collect::<Result<Vec<_>>>()?;
-    let rank: Vec<Uuid> = order
-        .requirements
-        .attachments
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    attachments.sort_by_key(|a| rank.iter().position(|r| *r == a.attachment_id));
-    order.attachments = attachments;
-    Ok(Some(order))
+    let metas = query_all(conn, &sqlite(ATTACHMENTS_OF), [&id], |r| {
+        read_attachment_meta(r)
+    })?;
+    Ok(Some(with_attachments(order, metas)))
 }
 
 /// Writes the order's columns and document (attachments live in their own rows).
-fn save(conn: &Connection, order: &NumberOrder, insert: bool) -> Result<()> {
-    let mut doc = order.clone();
-    doc.attachments.clear();
-    let doc = to_json(&doc)?;
-    let sql = if insert {
-        "INSERT INTO number_orders (id, account_id, state, reservation_id, expire_at, created_at, updated_at, version, document) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+fn save(conn: &Connection, order: &NumberOrder, new: bool) -> Result<()> {
+    let sql = if new {
+        sqlite(&insert("number_orders", NUMBER_ORDER_COLUMNS))
     } else {
-        "UPDATE number_orders SET account_id = ?2, state = ?3, reservation_id = ?4, expire_at = ?5, created_at = ?6, \
-         updated_at = ?7, version = ?8, document = ?9 WHERE id = ?1"
+        sqlite(UPDATE_NUMBER_ORDER)
     };
-    conn.prepare_cached(sql)
+    conn.prepare_cached(&sql)
         .db()?
-        .execute(params![
-            order.id.to_string(),
-            order.account.to_string(),
-            order.state.as_str(),
-            order.reservation_id.to_string(),
-            to_millis(order.expire_at),
-            to_millis(order.created_at),
-            to_millis(order.updated_at),
-            order.version,
-            doc,
-        ])
+        .execute(params_from_iter(values(&number_order_values(order)?)))
         .db()?;
     Ok(())
 }
@@ -147,13 +96,15 @@ impl NumberOrderStore for SqliteStore {
     ) -> Result<()> {
         let r = requirements.clone();
         self.write(move |tx| {
-            tx.prepare_cached(
-                "INSERT INTO number_requirements (region_code, number_type, document, updated_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (region_code, number_type) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
-            )
-            .db()?
-            .execute(params![r.region_code, r.number_type.as_str(), to_json(&r)?, to_millis(at)])
-            .db()?;
+            tx.prepare_cached(&sqlite(PUT_REQUIREMENTS))
+                .db()?
+                .execute(params![
+                    r.region_code,
+                    r.number_type.as_str(),
+                    to_json(&r)?,
+                    to_millis(at)
+                ])
+                .db()?;
             Ok(())
         })
         .await
@@ -166,30 +117,22 @@ impl NumberOrderStore for SqliteStore {
     ) -> Result<Option<NumberRequirements>> {
         let region = region_code.to_string();
         self.read(move |tx| {
-            let doc: Option<String> = tx
-                .prepare_cached(
-                    "SELECT document FROM number_requirements WHERE region_code = ?1 AND number_type = ?2",
-                )
-                .db()?
-                .query_row(params![region, number_type.as_str()], |r| r.get(0))
-                .optional()
-                .db()?;
-            doc.map(|d| from_json("number requirements", &d)).transpose()
+            let docs = query_all(
+                tx,
+                &sqlite(REQUIREMENTS_BY_KEY),
+                params![region, number_type.as_str()],
+                |r| r.text(0),
+            )?;
+            docs.first()
+                .map(|d| from_json("number requirements", d))
+                .transpose()
         })
         .await
     }
 
     async fn list_number_requirements(&self) -> Result<Vec<NumberRequirements>> {
         self.read(|tx| {
-            let docs = tx
-                .prepare_cached(
-                    "SELECT document FROM number_requirements ORDER BY region_code, number_type",
-                )
-                .db()?
-                .query_map([], |r| r.get::<_, String>(0))
-                .db()?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .db()?;
+            let docs = query_all(tx, ALL_REQUIREMENTS, [], |r| r.text(0))?;
             docs.iter()
                 .map(|d| from_json("number requirements", d))
                 .collect()
@@ -233,42 +176,10 @@ impl NumberOrderStore for SqliteStore {
     async fn list_number_orders(&self, filter: &NumberOrderFilter) -> Result<Vec<NumberOrder>> {
         let f = filter.clone();
         self.read(move |tx| {
-            let mut clauses = Vec::new();
-            let mut values: Vec<String> = Vec::new();
-            if let Some(a) = f.account {
-                values.push(a.to_string());
-                clauses.push(format!("account_id = ?{}", values.len()));
-            }
-            if !f.states.is_empty() {
-                let marks: Vec<String> = f
-                    .states
-                    .iter()
-                    .map(|s| {
-                        values.push(s.as_str().to_string());
-                        format!("?{}", values.len())
-                    })
-                    .collect();
-                clauses.push(format!("state IN ({})", marks.join(", ")));
-            }
-            if let Some(before) = f.before {
-                values.push(before.to_string());
-                clauses.push(format!("id < ?{}", values.len()));
-            }
-            let where_sql = if clauses.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", clauses.join(" AND "))
-            };
-            let ids = tx
-                .prepare_cached(&format!(
-                    "SELECT id FROM number_orders {where_sql} ORDER BY id DESC LIMIT {}",
-                    u64::from(f.page_size) + 1
-                ))
-                .db()?
-                .query_map(params_from_iter(values.iter()), |r| r.get::<_, String>(0))
-                .db()?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .db()?;
+            let (sql, params) = list_number_orders(&f, Placeholder::QuestionNumbered);
+            let ids = query_all(tx, &sql, params_from_iter(values(&params.values)), |r| {
+                r.text(0)
+            })?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let id: NumberOrderId = parse_id("number order id", &id)?;
@@ -319,27 +230,12 @@ impl NumberOrderStore for SqliteStore {
                 .find(|a| a.attachment_id == attachment.meta.attachment_id)
                 .cloned()
                 .ok_or_else(|| Error::internal("attachment vanished while being stored"))?;
-            tx.prepare_cached(
-                "INSERT INTO number_order_attachments (number_order_id, attachment_id, file_name, mime_type, document_type, \
-                 size_bytes, upload_status, content, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (number_order_id, attachment_id) DO UPDATE SET file_name = excluded.file_name, \
-                 mime_type = excluded.mime_type, document_type = excluded.document_type, size_bytes = excluded.size_bytes, \
-                 upload_status = excluded.upload_status, content = excluded.content, updated_at = excluded.updated_at",
-            )
-            .db()?
-            .execute(params![
-                id.to_string(),
-                m.attachment_id.to_string(),
-                m.file_name,
-                m.mime_type,
-                m.document_type,
-                m.size_bytes as i64,
-                m.upload_status.as_str(),
-                attachment.content,
-                to_millis(m.created_at),
-                to_millis(m.updated_at),
-            ])
-            .db()?;
+            let mut binds = values(&attachment_values(&order, &m));
+            binds.push(Value::Blob(attachment.content.clone()));
+            tx.prepare_cached(&sqlite(UPSERT_ATTACHMENT))
+                .db()?
+                .execute(params_from_iter(binds))
+                .db()?;
             save(tx, &order, false)?;
             Ok(Some(order))
         })
@@ -356,24 +252,18 @@ impl NumberOrderStore for SqliteStore {
             if load(tx, account, id)?.is_none() {
                 return Ok(None);
             }
-            let row = tx
-                .prepare_cached(&format!(
-                    "SELECT {ATTACHMENT_META_COLUMNS}, content FROM number_order_attachments \
-                     WHERE number_order_id = ?1 AND attachment_id = ?2"
-                ))
-                .db()?
-                .query_row(params![id.to_string(), attachment_id.to_string()], |r| {
-                    Ok((attachment_meta(r)?, r.get::<_, Vec<u8>>(8)?))
-                })
-                .optional()
-                .db()?;
-            row.map(|(meta, content)| {
-                Ok(StoredAttachment {
-                    meta: with_id(meta)?,
-                    content,
-                })
-            })
-            .transpose()
+            let found = query_all(
+                tx,
+                &sqlite(ATTACHMENT_WITH_CONTENT),
+                params![id.to_string(), attachment_id.to_string()],
+                |r| {
+                    Ok(StoredAttachment {
+                        meta: read_attachment_meta(r)?,
+                        content: r.0.get(8).db()?,
+                    })
+                },
+            )?;
+            Ok(found.into_iter().next())
         })
         .await
     }
@@ -397,19 +287,12 @@ impl NumberOrderStore for SqliteStore {
 
     async fn expire_number_orders(&self, now: Timestamp, limit: u32) -> Result<u32> {
         self.write(move |tx| {
-            let ids = tx
-                .prepare_cached(
-                    "SELECT o.id FROM number_orders o WHERE o.state IN ('CREATED', 'IN_REVIEW') AND o.expire_at <= ?1 \
-                     AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = o.reservation_id AND r.status = 'ORDERED') \
-                     ORDER BY o.expire_at, o.id LIMIT ?2",
-                )
-                .db()?
-                .query_map(params![to_millis(now), i64::from(limit)], |r| {
-                    r.get::<_, String>(0)
-                })
-                .db()?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .db()?;
+            let ids = query_all(
+                tx,
+                &sqlite(DUE_NUMBER_ORDERS),
+                params![to_millis(now), i64::from(limit)],
+                |r| r.text(0),
+            )?;
             let mut count = 0;
             for id in ids {
                 let id: NumberOrderId = parse_id("number order id", &id)?;

@@ -1,10 +1,12 @@
-//! The lifecycle tables (numbers, reservations, orders with their items, disconnects) as both
+//! The lifecycle tables (numbers, reservations, orders with their items, disconnects, number
+//! orders with their attachments and requirements) as both
 //! stores read and write them: each table's column list, the mapping of its row to the domain
 //! value and back to bound values, and the SQL text the two stores share. SQL is written once
 //! with `$n` placeholders (PostgreSQL's); `sqlite` turns it into SQLite's `?n`. A driver
 //! implements `ReadRow` for its row type, so one mapping serves both.
 
 mod disconnect;
+mod number_order;
 mod order;
 mod reservation;
 
@@ -13,6 +15,13 @@ use numbers_core::error::{Error, Result};
 use crate::number_row::NumberRow;
 
 pub use disconnect::{DISCONNECT_COLUMNS, disconnect_values, list_disconnects, read_disconnect};
+pub use number_order::{
+    ALL_REQUIREMENTS, ATTACHMENT_META_COLUMNS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF,
+    DUE_NUMBER_ORDERS, NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS,
+    REQUIREMENTS_BY_KEY, UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values,
+    list_number_orders, number_order_values, read_attachment_meta, read_number_order,
+    with_attachments,
+};
 pub use order::{
     ITEM_COLUMNS, ORDER_COLUMNS, item_values, list_orders, order_values, read_item, read_order,
 };
@@ -53,7 +62,8 @@ pub(crate) fn id<T: std::str::FromStr>(what: &str, s: &str) -> Result<T> {
         .map_err(|_| Error::internal(format!("stored {what} '{s}' is not a UUID")))
 }
 
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+/// A stored JSON column back into its value.
+pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s)
         .map_err(|e| Error::internal(format!("stored {what} is not valid JSON: {e}")))
 }
