@@ -18,7 +18,7 @@ use crate::event::EventKind;
 use crate::ids::{AccountId, NumberId, NumberOrderId, OrderId, ReservationId};
 use crate::kyc::{NumberRequirements, Registration};
 use crate::number::{Capabilities, E164, Number, NumberType, Price};
-use crate::reservation::ReservationStatus;
+use crate::reservation::{NewReservation, ReservationStatus};
 use crate::search::SearchQuery;
 
 /// Sinch: "reserves the numbers for a period between 30 minutes and 48 hours"; numbersd always
@@ -201,6 +201,20 @@ pub struct NewNumberOrder {
     pub expire_at: Timestamp,
 }
 
+impl NewNumberOrder {
+    /// The reservation that holds the order's numbers until it expires (created with it, all
+    /// or nothing).
+    pub fn reservation(&self) -> NewReservation {
+        NewReservation {
+            id: self.reservation_id,
+            account: self.account,
+            numbers: self.numbers.clone(),
+            created_at: self.created_at,
+            expires_at: self.expire_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NumberOrder {
     pub id: NumberOrderId,
@@ -346,7 +360,13 @@ impl NumberOrder {
     }
 
     /// Replaces the document uploaded for the same requirement, if any.
-    pub fn put_attachment(&mut self, meta: AttachmentMeta, now: Timestamp) -> Result<(), Error> {
+    /// Returns the metadata as stored (an earlier upload's `created_at` kept), for the store to
+    /// write beside the bytes.
+    pub fn put_attachment(
+        &mut self,
+        meta: AttachmentMeta,
+        now: Timestamp,
+    ) -> Result<AttachmentMeta, Error> {
         self.require_editable(now)?;
         if self.requirements.attachment(meta.attachment_id).is_none() {
             return Err(Error::not_found(Resource::Attachment, meta.attachment_id));
@@ -361,7 +381,7 @@ impl NumberOrder {
         }
         self.attachments
             .retain(|a| a.attachment_id != meta.attachment_id);
-        self.attachments.push(meta);
+        self.attachments.push(meta.clone());
         let order: Vec<Uuid> = self.requirements.attachments.iter().map(|a| a.id).collect();
         self.attachments.sort_by_key(|a| {
             order
@@ -370,7 +390,7 @@ impl NumberOrder {
                 .unwrap_or(usize::MAX)
         });
         self.touch(now);
-        Ok(())
+        Ok(meta)
     }
 
     /// What is still missing before the order may be submitted, each under the name of what

@@ -15,7 +15,7 @@ use numbers_core::number::NumberType;
 use numbers_core::number_order::{
     NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction, NumberOrderFilter, OrderedNumber,
 };
-use numbers_core::reservation::{NewReservation, ReservationStatus};
+use numbers_core::reservation::ReservationStatus;
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
@@ -160,14 +160,7 @@ impl NumberOrderStore for PostgresStore {
     ) -> Result<std::result::Result<NumberOrder, ReservationRefusals>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        let reservation = NewReservation {
-            id: new.reservation_id,
-            account: new.account,
-            numbers: new.numbers.clone(),
-            created_at: new.created_at,
-            expires_at: new.expire_at,
-        };
-        let (numbers, mut events) = match reserve(&tx, &reservation).await? {
+        let (numbers, mut events) = match reserve(&tx, &new.reservation()).await? {
             Ok(done) => (done.numbers, done.events),
             Err(refusals) => return Ok(Err(refusals)),
         };
@@ -238,13 +231,7 @@ impl NumberOrderStore for PostgresStore {
         let Some(mut order) = load(&tx, Some(account), id, true).await? else {
             return Ok(None);
         };
-        order.put_attachment(attachment.meta.clone(), now)?;
-        let m = order
-            .attachments
-            .iter()
-            .find(|a| a.attachment_id == attachment.meta.attachment_id)
-            .cloned()
-            .ok_or_else(|| Error::internal("attachment vanished while being stored"))?;
+        let m = order.put_attachment(attachment.meta.clone(), now)?;
         let mut values = binds(attachment_values(&order, &m));
         values.push(Box::new(attachment.content.clone()));
         tx.execute(UPSERT_ATTACHMENT, &refs(&values))

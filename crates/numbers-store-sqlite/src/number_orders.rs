@@ -6,14 +6,14 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::error::Result;
 use numbers_core::ids::{AccountId, NumberOrderId};
 use numbers_core::kyc::{NumberRequirements, Registration};
 use numbers_core::number::NumberType;
 use numbers_core::number_order::{
     NewAttachment, NewNumberOrder, NumberOrder, NumberOrderAction, NumberOrderFilter, OrderedNumber,
 };
-use numbers_core::reservation::{NewReservation, ReservationStatus};
+use numbers_core::reservation::ReservationStatus;
 use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachment};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
@@ -146,14 +146,7 @@ impl NumberOrderStore for SqliteStore {
     ) -> Result<std::result::Result<NumberOrder, ReservationRefusals>> {
         let new = order.clone();
         self.write(move |tx| {
-            let reservation = NewReservation {
-                id: new.reservation_id,
-                account: new.account,
-                numbers: new.numbers.clone(),
-                created_at: new.created_at,
-                expires_at: new.expire_at,
-            };
-            let numbers = match reserve(tx, &reservation)? {
+            let numbers = match reserve(tx, &new.reservation())? {
                 Ok(done) => done.numbers,
                 Err(refusals) => return Ok(Err(refusals)),
             };
@@ -223,13 +216,7 @@ impl NumberOrderStore for SqliteStore {
             let Some(mut order) = load(tx, Some(account), id)? else {
                 return Ok(None);
             };
-            order.put_attachment(attachment.meta.clone(), now)?;
-            let m = order
-                .attachments
-                .iter()
-                .find(|a| a.attachment_id == attachment.meta.attachment_id)
-                .cloned()
-                .ok_or_else(|| Error::internal("attachment vanished while being stored"))?;
+            let m = order.put_attachment(attachment.meta.clone(), now)?;
             let mut binds = values(&attachment_values(&order, &m));
             binds.push(Value::Blob(attachment.content.clone()));
             tx.prepare_cached(&sqlite(UPSERT_ATTACHMENT))
