@@ -1,6 +1,7 @@
 //! Extractors of the native API whose rejections are problem documents too: the caller's
 //! principal from HTTP Basic, the raw query, and a JSON body parsed to a `serde_json::Value`
-//! (handlers then read it field by field with `wire::JsonObject`).
+//! (handlers then read it as their request type with `request::body`, or field by field with
+//! `wire::JsonObject` where not yet converted).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

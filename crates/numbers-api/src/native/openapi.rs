@@ -13,8 +13,8 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    available, number_orders, numbers, operator, orders, problem, reservations, views,
-    webhook_format, webhooks,
+    available, number_orders, numbers, operator, orders, problem, reservations, search_params,
+    views, webhook_format, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -42,7 +42,8 @@ Errors are RFC 9457 problem documents naming each invalid field.",
         problem::Problem, problem::ProblemField, views::NumberView, views::OrderView, views::ReservationView,
         views::EventView, views::AccountView, views::KeyView, views::IssuedKeyView, views::CreatedAccountView,
         views::FailedNumberView, views::NanpView, views::LocationView, views::PriceView,
-        reservations::CreateReservation, orders::CreateOrder, numbers::UpdateNumber, operator::CreateAccount,
+        reservations::CreateReservation, orders::CreateOrder, numbers::UpdateNumber, numbers::ReleaseNumber,
+        search_params::SearchCriteria, operator::CreateAccount,
         operator::StatsView, operator::MaintenanceView, operator::ImportView, operator::RejectedRowView,
         number_orders::RequirementsView, number_orders::NumberOrderView, number_orders::OrderedNumberView,
         number_orders::AttachmentView, number_orders::OrderLogView, number_orders::MissingView,
