@@ -188,18 +188,6 @@ impl<'a> JsonObject<'a> {
         self.opt_str(field)
     }
 
-    pub fn opt_bool(&mut self, field: &str) -> Option<bool> {
-        match self.field(field) {
-            Field::Absent | Field::Null => None,
-            Field::Present(Value::Bool(b)) => Some(*b),
-            Field::Present(_) => {
-                let name = self.name(field);
-                self.errors.push(name, "must be true or false");
-                None
-            }
-        }
-    }
-
     pub fn opt_u64(&mut self, field: &str) -> Option<u64> {
         match self.field(field) {
             Field::Absent | Field::Null => None,

@@ -161,6 +161,11 @@ impl<T> Field<T> {
         !matches!(self, Field::Absent)
     }
 
+    /// Absent or `null`.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Field::Absent | Field::Null)
+    }
+
     /// The value; a wrong-typed one is recorded as an error under `name` with `reason`.
     pub fn value_or(&self, errors: &mut FieldErrors, name: &str, reason: &str) -> Option<&T> {
         match self {
