@@ -154,18 +154,6 @@ impl<'a> JsonObject<'a> {
         }
     }
 
-    pub fn reject_unknown(&mut self, known: &[&str]) {
-        for key in self.map.keys() {
-            if !known.contains(&key.as_str()) {
-                let name = self.name(key);
-                self.errors.push(
-                    name,
-                    format!("is not a known field; known: {}", known.join(", ")),
-                );
-            }
-        }
-    }
-
     pub fn opt_str(&mut self, field: &str) -> Option<&'a str> {
         match self.field(field) {
             Field::Absent | Field::Null => None,

@@ -186,6 +186,17 @@ impl<T: Expected> Field<T> {
     }
 }
 
+impl<T: Expected> Field<T> {
+    /// A value the request must carry: absent or `null` is recorded as "is required".
+    pub fn required(&self, errors: &mut FieldErrors, name: &str) -> Option<&T> {
+        if self.is_missing() {
+            errors.push(name, "is required");
+            return None;
+        }
+        self.value(errors, name)
+    }
+}
+
 impl Field<Value> {
     /// A JSON value of any type, when neither absent nor `null`.
     pub fn json(&self) -> Option<&Value> {
