@@ -242,4 +242,123 @@ mod tests {
         let details = &doc["components"]["schemas"]["EventView"]["properties"]["details"];
         assert_eq!(details["type"], "object");
     }
+
+    /// The names each request type accepts (serde's field list, which the server checks
+    /// requests against) are the names its schema or parameters document, and every JSON body
+    /// the document names is one of these types. The black-box half, against the running
+    /// server, is `crates/numbersd/tests/api/openapi_drift.rs`.
+    #[test]
+    fn request_types_document_exactly_the_names_they_accept() {
+        use std::collections::BTreeSet;
+
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::{IntoParams, PartialSchema};
+
+        use super::super::request::field_names;
+        use super::super::{number_orders, numbers, operator, orders, reservations};
+        use super::super::{search_params, webhooks};
+
+        fn names(list: &[&str]) -> BTreeSet<String> {
+            list.iter().map(|n| n.to_string()).collect()
+        }
+        fn properties<T: PartialSchema>() -> BTreeSet<String> {
+            let schema = serde_json::to_value(T::schema()).unwrap_or(Value::Null);
+            schema["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+        fn parameters<T: IntoParams>() -> BTreeSet<String> {
+            T::into_params(|| Some(ParameterIn::Query))
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        }
+        macro_rules! bodies {
+            ($($t:ty),+ $(,)?) => {{
+                let mut checked = BTreeSet::new();
+                $(
+                    assert_eq!(
+                        names(field_names::<$t>()),
+                        properties::<$t>(),
+                        "{}",
+                        stringify!($t)
+                    );
+                    let name = stringify!($t).rsplit("::").next().unwrap_or_default().trim();
+                    checked.insert(name.to_string());
+                )+
+                checked
+            }};
+        }
+        macro_rules! queries {
+            ($($t:ty),+ $(,)?) => {
+                $(
+                    assert_eq!(
+                        names(field_names::<$t>()),
+                        parameters::<$t>(),
+                        "{}",
+                        stringify!($t)
+                    );
+                )+
+            };
+        }
+        let checked = bodies!(
+            reservations::CreateReservation,
+            orders::CreateOrder,
+            numbers::UpdateNumber,
+            numbers::ReleaseNumber,
+            webhooks::CreateWebhook,
+            webhooks::UpdateWebhook,
+            webhooks::RotateSecret,
+            webhooks::Redeliver,
+            webhooks::Replay,
+            number_orders::CreateNumberOrder,
+            number_orders::UpdateRegistration,
+            number_orders::Reason,
+            operator::CreateAccount,
+            search_params::SearchCriteria,
+        );
+        queries!(
+            search_params::SearchCriteria,
+            search_params::SearchPage,
+            orders::ListOrders,
+            numbers::ListNumbers,
+            numbers::EventsQuery,
+            webhooks::ListWebhooks,
+            webhooks::ListDeliveries,
+            number_orders::ListNumberOrders,
+        );
+
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+        let mut documented = BTreeSet::new();
+        for item in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, i)| i)
+        {
+            for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+                let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                let reference = schema["$ref"].as_str().or_else(|| {
+                    schema["oneOf"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find_map(|m| m["$ref"].as_str())
+                });
+                if let Some(reference) = reference {
+                    documented.insert(
+                        reference
+                            .trim_start_matches("#/components/schemas/")
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        let unchecked: Vec<&String> = documented.difference(&checked).collect();
+        assert!(
+            unchecked.is_empty(),
+            "request bodies not checked here: {unchecked:?}"
+        );
+    }
 }
