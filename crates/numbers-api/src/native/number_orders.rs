@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::NumberOrderId;
 use numbers_core::kyc::NumberRequirements;
 use numbers_core::number::{E164, NumberType};
@@ -279,7 +279,7 @@ pub struct ListNumberOrders {
 
 fn number_order_id(raw: &str) -> Result<NumberOrderId, Error> {
     raw.parse::<NumberOrderId>()
-        .map_err(|_| Error::not_found("number order", raw))
+        .map_err(|_| Error::not_found(Resource::NumberOrder, raw))
 }
 
 fn number_type(raw: &str, field: &str) -> Result<NumberType, Error> {
@@ -490,7 +490,11 @@ pub async fn update_registration(
     let fields = match body.fields.json() {
         Some(v) => Some(v.clone()),
         None => {
-            errors.push("fields", "is required: an object of field values");
+            errors.push_as(
+                FieldErrorKind::Required,
+                "fields",
+                "is required: an object of field values",
+            );
             None
         }
     };
@@ -528,7 +532,7 @@ pub async fn upload(
     let account = principal.account()?;
     let id = number_order_id(&id)?;
     let attachment_id = Uuid::parse_str(attachment_id.trim())
-        .map_err(|_| Error::not_found("attachment", &attachment_id))?;
+        .map_err(|_| Error::not_found(Resource::Attachment, &attachment_id))?;
     let mut multipart = multipart.map_err(|e| {
         Error::invalid(
             "body",
@@ -559,7 +563,8 @@ pub async fn upload(
         }
     }
     let Some((file_name, mime_type, content)) = file else {
-        return Err(ApiError(Error::invalid(
+        return Err(ApiError(Error::invalid_as(
+            FieldErrorKind::Required,
             "file",
             "is required: a multipart part named file",
         )));
@@ -690,7 +695,7 @@ pub async fn download(
 ) -> ApiResult<Response> {
     principal.require_operator()?;
     let attachment_id = Uuid::parse_str(attachment_id.trim())
-        .map_err(|_| Error::not_found("attachment", &attachment_id))?;
+        .map_err(|_| Error::not_found(Resource::Attachment, &attachment_id))?;
     let doc = state
         .service
         .number_order_attachment(principal, number_order_id(&id)?, attachment_id)

@@ -190,7 +190,7 @@ impl<T: Expected> Field<T> {
     /// A value the request must carry: absent or `null` is recorded as "is required".
     pub fn required(&self, errors: &mut FieldErrors, name: &str) -> Option<&T> {
         if self.is_missing() {
-            errors.push(name, "is required");
+            errors.push_required(name);
             return None;
         }
         self.value(errors, name)

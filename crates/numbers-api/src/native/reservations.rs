@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::ReservationId;
 use numbers_core::number::E164;
 use serde::Deserialize;
@@ -35,7 +35,11 @@ pub(super) fn parse_numbers(
     field: &str,
 ) -> Vec<E164> {
     let Some(StringList(raw)) = raw.value(errors, field) else {
-        errors.push(field, "is required: a list of E.164 numbers");
+        errors.push_as(
+            FieldErrorKind::Required,
+            field,
+            "is required: a list of E.164 numbers",
+        );
         return vec![];
     };
     let mut out = Vec::with_capacity(raw.len());
@@ -85,7 +89,7 @@ pub async fn create(
 
 fn reservation_id(raw: &str) -> Result<ReservationId, Error> {
     raw.parse::<ReservationId>()
-        .map_err(|_| Error::not_found("reservation", raw))
+        .map_err(|_| Error::not_found(Resource::Reservation, raw))
 }
 
 #[utoipa::path(

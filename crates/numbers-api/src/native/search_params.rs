@@ -3,7 +3,7 @@
 //! from a JSON object with the same names, so both accept exactly the same criteria with the same
 //! errors, and the OpenAPI document describes both from this one type.
 
-use numbers_core::error::{Error, FieldErrors, Result};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Result};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery, SearchQueryBuilder};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -163,7 +163,11 @@ pub fn reject_repeats(map: &Map<String, Value>, names: &[&str], prefix: &str) ->
             Some(_) => 1,
         };
         if !LISTS.contains(name) && given > 1 {
-            errors.push(format!("{prefix}{name}"), "must be given once");
+            errors.push_as(
+                FieldErrorKind::Duplicate,
+                format!("{prefix}{name}"),
+                "must be given once",
+            );
         }
     }
     errors.into_result()

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use numbers_core::error::{Error, FieldErrors, Result};
+use numbers_core::error::{Error, FieldErrors, Resource, Result};
 use numbers_core::ids::{DeliveryId, EventId, SubscriptionId};
 use numbers_core::page::decode_id_token;
 use numbers_core::webhook::{
@@ -267,7 +267,8 @@ pub struct ListDeliveries {
 }
 
 fn webhook_id(raw: &str) -> Result<SubscriptionId> {
-    raw.parse().map_err(|_| Error::not_found("webhook", raw))
+    raw.parse()
+        .map_err(|_| Error::not_found(Resource::Webhook, raw))
 }
 
 fn parse_url(
@@ -313,7 +314,7 @@ pub async fn create(
     let account = principal.account()?;
     let (body, mut errors) = request::body::<CreateWebhook>(&body)?;
     if body.url.is_missing() {
-        errors.push("url", "is required");
+        errors.push_required("url");
     }
     let url = parse_url(&body.url, &mut errors, &state);
     let events = parse_events(&body.events, &mut errors).unwrap_or(EventTypes::All);
@@ -329,7 +330,7 @@ pub async fn create(
         .to_string();
     let config = format_config(&body.format_config).unwrap_or(Value::Null);
     errors.into_result()?;
-    let url = url.ok_or_else(|| Error::invalid("url", "is required"))?;
+    let url = url.ok_or_else(|| Error::required("url"))?;
     let created = state
         .service
         .create_webhook(
@@ -541,12 +542,12 @@ pub async fn redeliver(
     let event = match body.event_id.value(&mut errors, "event_id") {
         Some(e) => errors.take(e.parse::<EventId>()),
         None => {
-            errors.push("event_id", "is required");
+            errors.push_required("event_id");
             None
         }
     };
     errors.into_result()?;
-    let event = event.ok_or_else(|| Error::invalid("event_id", "is required"))?;
+    let event = event.ok_or_else(|| Error::required("event_id"))?;
     let d = state.service.redeliver_webhook(account, id, event).await?;
     Ok((StatusCode::ACCEPTED, Json(DeliveryView::render(&d, &[]))))
 }
@@ -579,12 +580,12 @@ pub async fn replay(
     let id = webhook_id(&raw)?;
     let (body, mut errors) = request::body::<Replay>(&body)?;
     if body.since.is_missing() {
-        errors.push("since", "is required");
+        errors.push_required("since");
     }
     let since = parse_time(&body.since, &mut errors, "since");
     let until = parse_time(&body.until, &mut errors, "until");
     errors.into_result()?;
-    let since = since.ok_or_else(|| Error::invalid("since", "is required"))?;
+    let since = since.ok_or_else(|| Error::required("since"))?;
     let outcome = state
         .service
         .replay_webhook(account, id, since, until)
