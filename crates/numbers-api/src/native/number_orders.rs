@@ -19,7 +19,9 @@ use numbers_core::number_order::{
     NumberOrder, NumberOrderFilter, NumberOrderState, NumberSelection,
 };
 use numbers_core::search::SearchQuery;
-use numbers_core::service::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
+use numbers_core::service::{
+    NumberOrderRequest, SelectionRequest, Service, Upload, parse_quantity,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -277,6 +279,139 @@ pub struct ListNumberOrders {
     page_token: Values,
 }
 
+impl CreateNumberOrder {
+    /// The order to create, or every field error (with `errors`, the unknown fields).
+    fn parse(
+        &self,
+        mut errors: FieldErrors,
+        service: &Service,
+    ) -> Result<NumberOrderRequest, Error> {
+        let region_code = self
+            .region_code
+            .required(&mut errors, "region_code")
+            .cloned();
+        let kind = self
+            .number_type
+            .required(&mut errors, "number_type")
+            .and_then(|t| errors.take(number_type(t, "number_type")));
+        let selection = match (self.number.is_sent(), self.quantity.is_sent()) {
+            (true, false) => {
+                if self.search.is_sent() {
+                    errors.push("search", "only applies to quantity orders");
+                }
+                self.number.value(&mut errors, "number").and_then(|s| {
+                    errors
+                        .take(E164::parse(s).map_err(|_| {
+                            Error::invalid(
+                                "number",
+                                format!("'{s}' is not an E.164 number (e.g. +61491570156)"),
+                            )
+                        }))
+                        .map(SelectionRequest::Number)
+                })
+            }
+            (false, true) => {
+                let quantity = self
+                    .quantity
+                    .value(&mut errors, "quantity")
+                    .and_then(|q| errors.take(parse_quantity(*q, "quantity")));
+                let criteria = match self.search.json() {
+                    Some(v) => errors.take(search_from_json(v, "search.")),
+                    None => Some(SearchQuery::default()),
+                };
+                match (quantity, criteria) {
+                    (Some(quantity), Some(criteria)) => {
+                        Some(SelectionRequest::Quantity { quantity, criteria })
+                    }
+                    _ => None,
+                }
+            }
+            _ => {
+                errors.push("number", "give exactly one of number or quantity");
+                None
+            }
+        };
+        let callback_url = self
+            .callback_url
+            .value(&mut errors, "callback_url")
+            .and_then(|u| errors.take(service.callback_url(u, "callback_url")));
+        let sms_configuration =
+            object_field(&self.sms_configuration, &mut errors, "sms_configuration");
+        let voice_configuration = object_field(
+            &self.voice_configuration,
+            &mut errors,
+            "voice_configuration",
+        );
+        errors.into_result()?;
+        let (Some(region_code), Some(number_type), Some(selection)) =
+            (region_code, kind, selection)
+        else {
+            return Err(Error::invalid("body", "incomplete request"));
+        };
+        Ok(NumberOrderRequest {
+            region_code,
+            number_type,
+            selection,
+            callback_url,
+            sms_configuration,
+            voice_configuration,
+        })
+    }
+}
+
+impl UpdateRegistration {
+    /// The registration values, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<Value, Error> {
+        let fields = match self.fields.json() {
+            Some(v) => Some(v.clone()),
+            None => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "fields",
+                    "is required: an object of field values",
+                );
+                None
+            }
+        };
+        errors.into_result()?;
+        Ok(fields.unwrap_or(Value::Null))
+    }
+}
+
+impl ListNumberOrders {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<NumberOrderFilter, Error> {
+        let mut errors = FieldErrors::new();
+        let mut states = Vec::new();
+        for part in self.state.list() {
+            if let Some(s) = errors.take(NumberOrderState::parse(part, "state")) {
+                states.push(s);
+            }
+        }
+        let account = self
+            .account_id
+            .first()
+            .and_then(|a| errors.take(a.parse::<numbers_core::ids::AccountId>()));
+        let page_size = errors
+            .take(super::numbers::page_size(self.page_size.first()))
+            .unwrap_or(50);
+        let before = match self.page_token.first() {
+            None => None,
+            Some(t) => errors.take(numbers_core::page::decode_id_token::<NumberOrderId>(
+                t,
+                "page_token",
+            )),
+        };
+        errors.into_result()?;
+        Ok(NumberOrderFilter {
+            account,
+            states,
+            page_size,
+            before,
+        })
+    }
+}
+
 fn number_order_id(raw: &str) -> Result<NumberOrderId, Error> {
     raw.parse::<NumberOrderId>()
         .map_err(|_| Error::not_found(Resource::NumberOrder, raw))
@@ -367,81 +502,9 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<NumberOrderView>)> {
     let account = principal.account()?;
-    let (body, mut errors) = request::body::<CreateNumberOrder>(&body)?;
-    let region_code = body
-        .region_code
-        .required(&mut errors, "region_code")
-        .cloned();
-    let kind = body
-        .number_type
-        .required(&mut errors, "number_type")
-        .and_then(|t| errors.take(number_type(t, "number_type")));
-    let selection = match (body.number.is_sent(), body.quantity.is_sent()) {
-        (true, false) => {
-            if body.search.is_sent() {
-                errors.push("search", "only applies to quantity orders");
-            }
-            body.number.value(&mut errors, "number").and_then(|s| {
-                errors
-                    .take(E164::parse(s).map_err(|_| {
-                        Error::invalid(
-                            "number",
-                            format!("'{s}' is not an E.164 number (e.g. +61491570156)"),
-                        )
-                    }))
-                    .map(SelectionRequest::Number)
-            })
-        }
-        (false, true) => {
-            let quantity = body
-                .quantity
-                .value(&mut errors, "quantity")
-                .and_then(|q| errors.take(parse_quantity(*q, "quantity")));
-            let criteria = match body.search.json() {
-                Some(v) => errors.take(search_from_json(v, "search.")),
-                None => Some(SearchQuery::default()),
-            };
-            match (quantity, criteria) {
-                (Some(quantity), Some(criteria)) => {
-                    Some(SelectionRequest::Quantity { quantity, criteria })
-                }
-                _ => None,
-            }
-        }
-        _ => {
-            errors.push("number", "give exactly one of number or quantity");
-            None
-        }
-    };
-    let callback_url = body
-        .callback_url
-        .value(&mut errors, "callback_url")
-        .and_then(|u| errors.take(state.service.callback_url(u, "callback_url")));
-    let sms_configuration = object_field(&body.sms_configuration, &mut errors, "sms_configuration");
-    let voice_configuration = object_field(
-        &body.voice_configuration,
-        &mut errors,
-        "voice_configuration",
-    );
-    errors.into_result()?;
-    let (Some(region_code), Some(number_type), Some(selection)) = (region_code, kind, selection)
-    else {
-        return Err(ApiError(Error::invalid("body", "incomplete request")));
-    };
-    let order = state
-        .service
-        .create_number_order(
-            account,
-            NumberOrderRequest {
-                region_code,
-                number_type,
-                selection,
-                callback_url,
-                sms_configuration,
-                voice_configuration,
-            },
-        )
-        .await?;
+    let (body, errors) = request::body::<CreateNumberOrder>(&body)?;
+    let request = body.parse(errors, &state.service)?;
+    let order = state.service.create_number_order(account, request).await?;
     Ok((
         StatusCode::CREATED,
         Json(NumberOrderView::render(&order, state.service.now())),
@@ -486,27 +549,11 @@ pub async fn update_registration(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<NumberOrderView>> {
     let account = principal.account()?;
-    let (body, mut errors) = request::body::<UpdateRegistration>(&body)?;
-    let fields = match body.fields.json() {
-        Some(v) => Some(v.clone()),
-        None => {
-            errors.push_as(
-                FieldErrorKind::Required,
-                "fields",
-                "is required: an object of field values",
-            );
-            None
-        }
-    };
-    errors.into_result()?;
+    let (body, errors) = request::body::<UpdateRegistration>(&body)?;
+    let fields = body.parse(errors)?;
     let order = state
         .service
-        .update_number_order_registration(
-            account,
-            number_order_id(&id)?,
-            &fields.unwrap_or(Value::Null),
-            "fields",
-        )
+        .update_number_order_registration(account, number_order_id(&id)?, &fields, "fields")
         .await?;
     Ok(Json(NumberOrderView::render(&order, state.service.now())))
 }
@@ -623,40 +670,8 @@ pub async fn list(
 ) -> ApiResult<Json<ListView<NumberOrderView>>> {
     principal.require_operator()?;
     let q: ListNumberOrders = request::query(&q)?;
-    let mut errors = FieldErrors::new();
-    let mut states = Vec::new();
-    for part in q.state.list() {
-        if let Some(s) = errors.take(NumberOrderState::parse(part, "state")) {
-            states.push(s);
-        }
-    }
-    let account = q
-        .account_id
-        .first()
-        .and_then(|a| errors.take(a.parse::<numbers_core::ids::AccountId>()));
-    let page_size = errors
-        .take(super::numbers::page_size(q.page_size.first()))
-        .unwrap_or(50);
-    let before = match q.page_token.first() {
-        None => None,
-        Some(t) => errors.take(numbers_core::page::decode_id_token::<NumberOrderId>(
-            t,
-            "page_token",
-        )),
-    };
-    errors.into_result()?;
-    let page = state
-        .service
-        .list_number_orders(
-            principal,
-            NumberOrderFilter {
-                account,
-                states,
-                page_size,
-                before,
-            },
-        )
-        .await?;
+    let filter = q.parse()?;
+    let page = state.service.list_number_orders(principal, filter).await?;
     let now = state.service.now();
     Ok(Json(ListView::from_page(&page, |o| {
         NumberOrderView::render(o, now)

@@ -8,7 +8,7 @@ use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Result};
 use numbers_core::number::E164;
 use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
-use numbers_core::service::ReleaseMode;
+use numbers_core::service::{ReleaseMode, Service};
 use numbers_core::store::NumberFilter;
 use serde::Deserialize;
 use serde_json::Value;
@@ -83,6 +83,79 @@ pub struct ListNumbers {
     page_token: Values,
 }
 
+impl ListNumbers {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<NumberFilter> {
+        // The search builder parses the shared facets with the same rules as search.
+        let criteria = SearchQuery::builder()
+            .country(self.country.first(), "country")
+            .type_values(self.number_type.all(), "type")
+            .capability_values(
+                self.capabilities.all(),
+                CapabilityMatch::AllOf,
+                "capabilities",
+            )
+            .pattern(
+                PatternPosition::StartsWith,
+                self.starts_with.first(),
+                "starts_with",
+            )
+            .pattern(PatternPosition::Contains, self.contains.first(), "contains")
+            .pattern(
+                PatternPosition::EndsWith,
+                self.ends_with.first(),
+                "ends_with",
+            )
+            .classification(self.classification.first(), "classification")
+            .page_size(
+                self.page_size.first(),
+                "page_size",
+                DEFAULT_PAGE_SIZE,
+                MAX_PAGE_SIZE,
+            )
+            .page_token(self.page_token.first(), "page_token");
+        let mut errors = FieldErrors::new();
+        let metadata = match (self.metadata_key.first(), self.metadata_value.first()) {
+            (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
+            (None, None) => None,
+            (Some(_), None) => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "metadata_value",
+                    "is required with metadata_key",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "metadata_key",
+                    "is required with metadata_value",
+                );
+                None
+            }
+        };
+        let query = errors.take(criteria.build());
+        errors.into_result()?;
+        let query =
+            query.ok_or_else(|| Error::internal("search criteria missing after validation"))?;
+        let filter = NumberFilter {
+            label: self.label.first().map(str::to_string),
+            metadata,
+            country: query.country,
+            types: query.types,
+            capabilities: query.capabilities,
+            pattern: query.pattern,
+            display_name: self.display_name.first().map(str::to_string),
+            number_id: None,
+            classification: query.classification,
+            page_size: query.page_size,
+            after: query.after,
+        };
+        Ok(filter)
+    }
+}
+
 #[utoipa::path(
     get, path = "/v1/numbers", tag = "numbers",
     params(ListNumbers),
@@ -96,63 +169,7 @@ pub async fn list(
 ) -> ApiResult<Json<ListView<NumberView>>> {
     let account = principal.account()?;
     let q: ListNumbers = request::query(&q)?;
-    // The search builder parses the shared facets with the same rules as search.
-    let criteria = SearchQuery::builder()
-        .country(q.country.first(), "country")
-        .type_values(q.number_type.all(), "type")
-        .capability_values(q.capabilities.all(), CapabilityMatch::AllOf, "capabilities")
-        .pattern(
-            PatternPosition::StartsWith,
-            q.starts_with.first(),
-            "starts_with",
-        )
-        .pattern(PatternPosition::Contains, q.contains.first(), "contains")
-        .pattern(PatternPosition::EndsWith, q.ends_with.first(), "ends_with")
-        .classification(q.classification.first(), "classification")
-        .page_size(
-            q.page_size.first(),
-            "page_size",
-            DEFAULT_PAGE_SIZE,
-            MAX_PAGE_SIZE,
-        )
-        .page_token(q.page_token.first(), "page_token");
-    let mut errors = FieldErrors::new();
-    let metadata = match (q.metadata_key.first(), q.metadata_value.first()) {
-        (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
-        (None, None) => None,
-        (Some(_), None) => {
-            errors.push_as(
-                FieldErrorKind::Required,
-                "metadata_value",
-                "is required with metadata_key",
-            );
-            None
-        }
-        (None, Some(_)) => {
-            errors.push_as(
-                FieldErrorKind::Required,
-                "metadata_key",
-                "is required with metadata_value",
-            );
-            None
-        }
-    };
-    let query = errors.take(criteria.build());
-    errors.into_result()?;
-    let query = query.ok_or_else(|| Error::internal("search criteria missing after validation"))?;
-    let filter = NumberFilter {
-        label: q.label.first().map(str::to_string),
-        metadata,
-        country: query.country,
-        types: query.types,
-        capabilities: query.capabilities,
-        pattern: query.pattern,
-        display_name: q.display_name.first().map(str::to_string),
-        number_id: None,
-        classification: query.classification,
-        page_size: query.page_size,
-        after: query.after,
-    };
+    let filter = q.parse()?;
     let page = state.service.list_numbers(account, &filter).await?;
     let now = state.service.now();
     Ok(Json(ListView::from_page(&page, |n| {
@@ -263,6 +280,57 @@ fn optional_text(
     }
 }
 
+impl UpdateNumber {
+    /// The patch, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<AssignmentPatch> {
+        let label = match self.label {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Given(_) | Field::Wrong(_) => {
+                parse_label(&self.label, &mut errors, "label").map(Some)
+            }
+        };
+        let metadata = match self.metadata {
+            Field::Absent => None,
+            Field::Null => Some(Default::default()),
+            Field::Given(_) | Field::Wrong(_) => {
+                parse_metadata(&self.metadata, &mut errors, "metadata")
+            }
+        };
+        let patch = AssignmentPatch {
+            label,
+            metadata,
+            display_name: optional_text(
+                &self.display_name,
+                &mut errors,
+                "display_name",
+                parse_display_name,
+            ),
+            callback_url: optional_text(
+                &self.callback_url,
+                &mut errors,
+                "callback_url",
+                |url, field| service.callback_url(url, field),
+            ),
+            sms_configuration: optional_object(
+                &self.sms_configuration,
+                &mut errors,
+                "sms_configuration",
+            ),
+            voice_configuration: optional_object(
+                &self.voice_configuration,
+                &mut errors,
+                "voice_configuration",
+            ),
+            site_id: None,
+            peer_id: None,
+            tn_attributes: None,
+        };
+        errors.into_result()?;
+        Ok(patch)
+    }
+}
+
 #[utoipa::path(
     patch, path = "/v1/numbers/{e164}", tag = "numbers",
     params(("e164" = String, Path)),
@@ -278,57 +346,38 @@ pub async fn update(
 ) -> ApiResult<Json<NumberView>> {
     let account = principal.account()?;
     let e164 = e164_path(&raw)?;
-    let (body, mut errors) = request::body::<UpdateNumber>(&body)?;
-    let label = match body.label {
-        Field::Absent => None,
-        Field::Null => Some(None),
-        Field::Given(_) | Field::Wrong(_) => {
-            parse_label(&body.label, &mut errors, "label").map(Some)
-        }
-    };
-    let metadata = match body.metadata {
-        Field::Absent => None,
-        Field::Null => Some(Default::default()),
-        Field::Given(_) | Field::Wrong(_) => {
-            parse_metadata(&body.metadata, &mut errors, "metadata")
-        }
-    };
-    let patch = AssignmentPatch {
-        label,
-        metadata,
-        display_name: optional_text(
-            &body.display_name,
-            &mut errors,
-            "display_name",
-            parse_display_name,
-        ),
-        callback_url: optional_text(
-            &body.callback_url,
-            &mut errors,
-            "callback_url",
-            |url, field| state.service.callback_url(url, field),
-        ),
-        sms_configuration: optional_object(
-            &body.sms_configuration,
-            &mut errors,
-            "sms_configuration",
-        ),
-        voice_configuration: optional_object(
-            &body.voice_configuration,
-            &mut errors,
-            "voice_configuration",
-        ),
-        site_id: None,
-        peer_id: None,
-        tn_attributes: None,
-    };
-    errors.into_result()?;
+    let (body, errors) = request::body::<UpdateNumber>(&body)?;
+    let patch = body.parse(errors, &state.service)?;
     let number = state.service.update_number(account, &e164, &patch).await?;
     Ok(Json(NumberView::render(
         &number,
         principal,
         state.service.now(),
     )))
+}
+
+impl ReleaseNumber {
+    /// How to release, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors) -> Result<ReleaseMode> {
+        let mode = match self
+            .mode
+            .value(&mut errors, "mode")
+            .map(|m| m.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("normal") => ReleaseMode::Normal,
+            Some("purge") => ReleaseMode::Purge,
+            Some(other) => {
+                errors.push(
+                    "mode",
+                    format!("unknown value '{other}'; expected normal or purge"),
+                );
+                ReleaseMode::Normal
+            }
+        };
+        errors.into_result()?;
+        Ok(mode)
+    }
 }
 
 #[utoipa::path(
@@ -349,24 +398,8 @@ pub async fn release(
 ) -> ApiResult<Json<NumberView>> {
     let account = principal.account()?;
     let e164 = e164_path(&raw)?;
-    let (body, mut errors) = request::body::<ReleaseNumber>(&body)?;
-    let mode = match body
-        .mode
-        .value(&mut errors, "mode")
-        .map(|m| m.to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("normal") => ReleaseMode::Normal,
-        Some("purge") => ReleaseMode::Purge,
-        Some(other) => {
-            errors.push(
-                "mode",
-                format!("unknown value '{other}'; expected normal or purge"),
-            );
-            ReleaseMode::Normal
-        }
-    };
-    errors.into_result()?;
+    let (body, errors) = request::body::<ReleaseNumber>(&body)?;
+    let mode = body.parse(errors)?;
     let number = state.service.release_number(account, &e164, mode).await?;
     Ok(Json(NumberView::render(
         &number,

@@ -114,6 +114,123 @@ fn short_text(
     Some(s.to_string())
 }
 
+impl CreateOrder {
+    /// The order to submit, or every field error (with `errors`, the unknown fields).
+    fn parse(
+        &self,
+        mut errors: FieldErrors,
+        headers: &HeaderMap,
+    ) -> Result<OrderSubmission, Error> {
+        let request = match (self.numbers.is_sent(), self.search.is_sent()) {
+            (true, false) => {
+                if self.quantity.is_sent() {
+                    errors.push("quantity", "only applies to search orders");
+                }
+                Some(OrderRequest::Numbers(parse_numbers(
+                    &self.numbers,
+                    &mut errors,
+                    "numbers",
+                )))
+            }
+            (false, true) => {
+                let search = match self.search.json() {
+                    Some(v) => errors.take(search_from_json(v, "search.")),
+                    None => {
+                        errors.push("search", "must be an object of search criteria");
+                        None
+                    }
+                };
+                let quantity = self.quantity.value(&mut errors, "quantity").copied();
+                if quantity.is_none() {
+                    errors.push_as(
+                        FieldErrorKind::Required,
+                        "quantity",
+                        "is required with search",
+                    );
+                }
+                match (search, quantity) {
+                    (Some(query), Some(q)) => Some(OrderRequest::Search {
+                        query,
+                        quantity: q.min(u64::from(u32::MAX)) as u32,
+                    }),
+                    _ => None,
+                }
+            }
+            (true, true) => {
+                errors.push("search", "give either numbers or search, not both");
+                None
+            }
+            (false, false) => {
+                errors.push(
+                    "numbers",
+                    "give either numbers (a list of E.164 numbers) or search with quantity",
+                );
+                None
+            }
+        };
+        let partial_allowed = self
+            .partial_allowed
+            .value(&mut errors, "partial_allowed")
+            .copied()
+            .unwrap_or(false);
+        let backorder_requested = self
+            .backorder_requested
+            .value(&mut errors, "backorder_requested")
+            .copied()
+            .unwrap_or(false);
+        let mut reservation_ids = Vec::new();
+        let raw_ids = self.reservation_ids.value(&mut errors, "reservation_ids");
+        for (i, raw) in raw_ids
+            .map(|l| l.0.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            match raw.parse::<ReservationId>() {
+                Ok(id) => reservation_ids.push(id),
+                Err(_) => errors.push(
+                    format!("reservation_ids[{i}]"),
+                    "must be a reservation id (UUID)",
+                ),
+            }
+        }
+        let template = AssignmentData {
+            label: parse_label(&self.label, &mut errors, "label"),
+            metadata: parse_metadata(&self.metadata, &mut errors, "metadata").unwrap_or_default(),
+            ..Default::default()
+        };
+        let name = short_text(&self.name, &mut errors, "name", 100);
+        let customer_order_id = short_text(
+            &self.customer_order_id,
+            &mut errors,
+            "customer_order_id",
+            100,
+        );
+        let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(v)) => Some(v.to_string()),
+            Some(Err(_)) => {
+                errors.push("Idempotency-Key", "must be visible ASCII");
+                None
+            }
+        };
+        errors.into_result()?;
+        let request = request.ok_or_else(|| Error::invalid("body", "no order request"))?;
+        let submission = OrderSubmission {
+            request,
+            partial_allowed,
+            backorder_requested,
+            reservation_ids,
+            template,
+            name,
+            customer_order_id,
+            idempotency_key,
+            dialect_data: serde_json::Value::Null,
+        };
+        Ok(submission)
+    }
+}
+
 #[utoipa::path(
     post, path = "/v1/orders", tag = "orders",
     request_body = CreateOrder,
@@ -133,113 +250,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     let account = principal.account()?;
-    let (body, mut errors) = request::body::<CreateOrder>(&body)?;
-    let request = match (body.numbers.is_sent(), body.search.is_sent()) {
-        (true, false) => {
-            if body.quantity.is_sent() {
-                errors.push("quantity", "only applies to search orders");
-            }
-            Some(OrderRequest::Numbers(parse_numbers(
-                &body.numbers,
-                &mut errors,
-                "numbers",
-            )))
-        }
-        (false, true) => {
-            let search = match body.search.json() {
-                Some(v) => errors.take(search_from_json(v, "search.")),
-                None => {
-                    errors.push("search", "must be an object of search criteria");
-                    None
-                }
-            };
-            let quantity = body.quantity.value(&mut errors, "quantity").copied();
-            if quantity.is_none() {
-                errors.push_as(
-                    FieldErrorKind::Required,
-                    "quantity",
-                    "is required with search",
-                );
-            }
-            match (search, quantity) {
-                (Some(query), Some(q)) => Some(OrderRequest::Search {
-                    query,
-                    quantity: q.min(u64::from(u32::MAX)) as u32,
-                }),
-                _ => None,
-            }
-        }
-        (true, true) => {
-            errors.push("search", "give either numbers or search, not both");
-            None
-        }
-        (false, false) => {
-            errors.push(
-                "numbers",
-                "give either numbers (a list of E.164 numbers) or search with quantity",
-            );
-            None
-        }
-    };
-    let partial_allowed = body
-        .partial_allowed
-        .value(&mut errors, "partial_allowed")
-        .copied()
-        .unwrap_or(false);
-    let backorder_requested = body
-        .backorder_requested
-        .value(&mut errors, "backorder_requested")
-        .copied()
-        .unwrap_or(false);
-    let mut reservation_ids = Vec::new();
-    let raw_ids = body.reservation_ids.value(&mut errors, "reservation_ids");
-    for (i, raw) in raw_ids
-        .map(|l| l.0.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        match raw.parse::<ReservationId>() {
-            Ok(id) => reservation_ids.push(id),
-            Err(_) => errors.push(
-                format!("reservation_ids[{i}]"),
-                "must be a reservation id (UUID)",
-            ),
-        }
-    }
-    let template = AssignmentData {
-        label: parse_label(&body.label, &mut errors, "label"),
-        metadata: parse_metadata(&body.metadata, &mut errors, "metadata").unwrap_or_default(),
-        ..Default::default()
-    };
-    let name = short_text(&body.name, &mut errors, "name", 100);
-    let customer_order_id = short_text(
-        &body.customer_order_id,
-        &mut errors,
-        "customer_order_id",
-        100,
-    );
-    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(v)) => Some(v.to_string()),
-        Some(Err(_)) => {
-            errors.push("Idempotency-Key", "must be visible ASCII");
-            None
-        }
-    };
-    errors.into_result()?;
-    let request = request.ok_or_else(|| Error::invalid("body", "no order request"))?;
-    let submission = OrderSubmission {
-        request,
-        partial_allowed,
-        backorder_requested,
-        reservation_ids,
-        template,
-        name,
-        customer_order_id,
-        idempotency_key,
-        dialect_data: serde_json::Value::Null,
-    };
+    let (body, errors) = request::body::<CreateOrder>(&body)?;
+    let submission = body.parse(errors, &headers)?;
     let (order, created) = state.service.submit_order(account, submission).await?;
     let mut out = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{}", order.id())) {
@@ -274,6 +286,39 @@ pub async fn get(
     Ok(Json(OrderView::render(&order)))
 }
 
+impl ListOrders {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<OrderFilter, Error> {
+        let mut errors = FieldErrors::new();
+        let mut statuses = Vec::new();
+        for part in self.status.list() {
+            match OrderStatus::parse(part) {
+                Some(s) => statuses.push(s),
+                None => errors.push("status", format!("unknown status '{part}'")),
+            }
+        }
+        let page_size = errors
+            .take(super::numbers::page_size(self.page_size.first()))
+            .unwrap_or(50);
+        let before = match self.page_token.first() {
+            None => None,
+            Some(t) => errors.take(numbers_core::page::decode_id_token::<OrderId>(
+                t,
+                "page_token",
+            )),
+        };
+        errors.into_result()?;
+        let filter = OrderFilter {
+            statuses,
+            customer_order_id: self.customer_order_id.first().map(str::to_string),
+            page_size,
+            before,
+            ..Default::default()
+        };
+        Ok(filter)
+    }
+}
+
 #[utoipa::path(
     get, path = "/v1/orders", tag = "orders",
     params(ListOrders),
@@ -287,32 +332,7 @@ pub async fn list(
 ) -> ApiResult<Json<ListView<OrderView>>> {
     let account = principal.account()?;
     let q: ListOrders = request::query(&q)?;
-    let mut errors = FieldErrors::new();
-    let mut statuses = Vec::new();
-    for part in q.status.list() {
-        match OrderStatus::parse(part) {
-            Some(s) => statuses.push(s),
-            None => errors.push("status", format!("unknown status '{part}'")),
-        }
-    }
-    let page_size = errors
-        .take(super::numbers::page_size(q.page_size.first()))
-        .unwrap_or(50);
-    let before = match q.page_token.first() {
-        None => None,
-        Some(t) => errors.take(numbers_core::page::decode_id_token::<OrderId>(
-            t,
-            "page_token",
-        )),
-    };
-    errors.into_result()?;
-    let filter = OrderFilter {
-        statuses,
-        customer_order_id: q.customer_order_id.first().map(str::to_string),
-        page_size,
-        before,
-        ..Default::default()
-    };
+    let filter = q.parse()?;
     let page = state.service.list_orders(account, &filter).await?;
     Ok(Json(ListView::from_page(&page, OrderView::render)))
 }

@@ -3,9 +3,9 @@
 //! known names and the OpenAPI document come from it, so the two cannot disagree. The fields
 //! hold what the client sent, leniently — a [`Field`] keeps a wrong-typed value instead of
 //! failing, [`Values`] keeps every value of a parameter — because serde stops at the first
-//! problem while a client must learn about every invalid field in one 400; each type's own
-//! `parse` then feeds the domain parsers (`E164`, `Label`, `Metadata`, `SearchQuery`, …) and
-//! collects their field errors.
+//! problem while a client must learn about every invalid field in one 400. Each type's `parse`
+//! (next to its handler) then feeds the domain parsers (`E164`, `Label`, `Metadata`,
+//! `SearchQuery`, …) and returns the domain command or every field error at once.
 
 use numbers_core::error::{Error, FieldErrors, Result};
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};

@@ -28,6 +28,16 @@ pub struct CreateReservation {
     ttl_seconds: Field<u64>,
 }
 
+impl CreateReservation {
+    /// The numbers and lifetime, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors) -> Result<(Vec<E164>, Option<u64>), Error> {
+        let numbers = parse_numbers(&self.numbers, &mut errors, "numbers");
+        let ttl_seconds = self.ttl_seconds.value(&mut errors, "ttl_seconds").copied();
+        errors.into_result()?;
+        Ok((numbers, ttl_seconds))
+    }
+}
+
 /// A list of E.164 numbers the request must carry, each bad one named by its index.
 pub(super) fn parse_numbers(
     raw: &Field<StringList>,
@@ -71,10 +81,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<ReservationView>)> {
     let account = principal.account()?;
-    let (body, mut errors) = request::body::<CreateReservation>(&body)?;
-    let numbers = parse_numbers(&body.numbers, &mut errors, "numbers");
-    let ttl_seconds = body.ttl_seconds.value(&mut errors, "ttl_seconds").copied();
-    errors.into_result()?;
+    let (body, errors) = request::body::<CreateReservation>(&body)?;
+    let (numbers, ttl_seconds) = body.parse(errors)?;
     let reservation = state.service.reserve(account, numbers, ttl_seconds).await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/reservations/{}", reservation.id)) {

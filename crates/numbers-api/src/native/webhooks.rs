@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use numbers_core::error::{Error, FieldErrors, Resource, Result};
 use numbers_core::ids::{DeliveryId, EventId, SubscriptionId};
 use numbers_core::page::decode_id_token;
+use numbers_core::service::Service;
 use numbers_core::webhook::{
     Attempt, DEFAULT_ROTATION_OVERLAP_SECONDS, Delivery, DeliveryFilter, DeliveryLog,
     DeliveryStatus, EventTypes, NewSubscription, Subscription, SubscriptionPatch, WebhookUrl,
@@ -266,6 +267,135 @@ pub struct ListDeliveries {
     page_token: Values,
 }
 
+impl CreateWebhook {
+    /// The subscription, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<NewSubscription> {
+        if self.url.is_missing() {
+            errors.push_required("url");
+        }
+        let url = parse_url(&self.url, &mut errors, service);
+        let events = parse_events(&self.events, &mut errors).unwrap_or(EventTypes::All);
+        let active = self
+            .active
+            .value(&mut errors, "active")
+            .copied()
+            .unwrap_or(true);
+        let format = self
+            .format
+            .value(&mut errors, "format")
+            .map_or(NATIVE, String::as_str)
+            .to_string();
+        let config = format_config(&self.format_config).unwrap_or(Value::Null);
+        errors.into_result()?;
+        let url = url.ok_or_else(|| Error::required("url"))?;
+        Ok(NewSubscription {
+            url,
+            format,
+            format_config: config,
+            events,
+            active,
+        })
+    }
+}
+
+impl UpdateWebhook {
+    /// The patch, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<SubscriptionPatch> {
+        let patch = SubscriptionPatch {
+            url: parse_url(&self.url, &mut errors, service),
+            events: parse_events(&self.events, &mut errors),
+            active: self.active.value(&mut errors, "active").copied(),
+            format_config: format_config(&self.format_config),
+        };
+        errors.into_result()?;
+        Ok(patch)
+    }
+}
+
+impl RotateSecret {
+    /// How long the previous secret keeps signing, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<Duration> {
+        let overlap = self
+            .overlap_seconds
+            .value(&mut errors, "overlap_seconds")
+            .map_or(DEFAULT_ROTATION_OVERLAP_SECONDS, |s| {
+                i64::try_from(*s).unwrap_or(i64::MAX)
+            });
+        errors.into_result()?;
+        Ok(Duration::seconds(overlap.min(i64::MAX / 1000)))
+    }
+}
+
+impl ListDeliveries {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<DeliveryFilter> {
+        let mut errors = FieldErrors::new();
+        let status = self.status.first().and_then(|s| {
+            let parsed = DeliveryStatus::parse(s);
+            if parsed.is_none() {
+                errors.push("status", "must be PENDING, SUCCEEDED, FAILED or CANCELLED");
+            }
+            parsed
+        });
+        let event_id = self
+            .event_id
+            .first()
+            .and_then(|e| errors.take(e.parse::<EventId>()));
+        let size = errors.take(page_size(self.page_size.first()).and_then(|n| {
+            if n > 100 {
+                Err(Error::invalid(
+                    "page_size",
+                    "must be an integer from 1 to 100",
+                ))
+            } else {
+                Ok(n)
+            }
+        }));
+        let before = self
+            .page_token
+            .first()
+            .and_then(|t| errors.take(decode_id_token::<DeliveryId>(t, "page_token")));
+        errors.into_result()?;
+        let filter = DeliveryFilter {
+            status,
+            event_id,
+            page_size: size.unwrap_or(50),
+            before,
+        };
+        Ok(filter)
+    }
+}
+
+impl Redeliver {
+    /// The event to send again, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<EventId> {
+        let event = match self.event_id.value(&mut errors, "event_id") {
+            Some(e) => errors.take(e.parse::<EventId>()),
+            None => {
+                errors.push_required("event_id");
+                None
+            }
+        };
+        errors.into_result()?;
+        let event = event.ok_or_else(|| Error::required("event_id"))?;
+        Ok(event)
+    }
+}
+
+impl Replay {
+    /// The window to replay, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+        if self.since.is_missing() {
+            errors.push_required("since");
+        }
+        let since = parse_time(&self.since, &mut errors, "since");
+        let until = parse_time(&self.until, &mut errors, "until");
+        errors.into_result()?;
+        let since = since.ok_or_else(|| Error::required("since"))?;
+        Ok((since, until))
+    }
+}
+
 fn webhook_id(raw: &str) -> Result<SubscriptionId> {
     raw.parse()
         .map_err(|_| Error::not_found(Resource::Webhook, raw))
@@ -274,10 +404,10 @@ fn webhook_id(raw: &str) -> Result<SubscriptionId> {
 fn parse_url(
     raw: &Field<String>,
     errors: &mut FieldErrors,
-    state: &ApiState,
+    service: &Service,
 ) -> Option<WebhookUrl> {
     let raw = raw.value(errors, "url")?;
-    errors.take(state.service.outbound_url(raw, "url"))
+    errors.take(service.outbound_url(raw, "url"))
 }
 
 fn parse_events(raw: &Field<StringList>, errors: &mut FieldErrors) -> Option<EventTypes> {
@@ -312,38 +442,9 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecretView>)> {
     let account = principal.account()?;
-    let (body, mut errors) = request::body::<CreateWebhook>(&body)?;
-    if body.url.is_missing() {
-        errors.push_required("url");
-    }
-    let url = parse_url(&body.url, &mut errors, &state);
-    let events = parse_events(&body.events, &mut errors).unwrap_or(EventTypes::All);
-    let active = body
-        .active
-        .value(&mut errors, "active")
-        .copied()
-        .unwrap_or(true);
-    let format = body
-        .format
-        .value(&mut errors, "format")
-        .map_or(NATIVE, String::as_str)
-        .to_string();
-    let config = format_config(&body.format_config).unwrap_or(Value::Null);
-    errors.into_result()?;
-    let url = url.ok_or_else(|| Error::required("url"))?;
-    let created = state
-        .service
-        .create_webhook(
-            account,
-            NewSubscription {
-                url,
-                format,
-                format_config: config,
-                events,
-                active,
-            },
-        )
-        .await?;
+    let (body, errors) = request::body::<CreateWebhook>(&body)?;
+    let new = body.parse(errors, &state.service)?;
+    let created = state.service.create_webhook(account, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookWithSecretView::render(&created)),
@@ -407,14 +508,8 @@ pub async fn update(
 ) -> ApiResult<Json<WebhookView>> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let (body, mut errors) = request::body::<UpdateWebhook>(&body)?;
-    let patch = SubscriptionPatch {
-        url: parse_url(&body.url, &mut errors, &state),
-        events: parse_events(&body.events, &mut errors),
-        active: body.active.value(&mut errors, "active").copied(),
-        format_config: format_config(&body.format_config),
-    };
-    errors.into_result()?;
+    let (body, errors) = request::body::<UpdateWebhook>(&body)?;
+    let patch = body.parse(errors, &state.service)?;
     let s = state.service.update_webhook(account, id, patch).await?;
     Ok(Json(WebhookView::render(&s)))
 }
@@ -453,17 +548,11 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<WebhookWithSecretView>> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let (body, mut errors) = request::body::<RotateSecret>(&body)?;
-    let overlap = body
-        .overlap_seconds
-        .value(&mut errors, "overlap_seconds")
-        .map_or(DEFAULT_ROTATION_OVERLAP_SECONDS, |s| {
-            i64::try_from(*s).unwrap_or(i64::MAX)
-        });
-    errors.into_result()?;
+    let (body, errors) = request::body::<RotateSecret>(&body)?;
+    let overlap = body.parse(errors)?;
     let s = state
         .service
-        .rotate_webhook_secret(account, id, Duration::seconds(overlap.min(i64::MAX / 1000)))
+        .rotate_webhook_secret(account, id, overlap)
         .await?;
     Ok(Json(WebhookWithSecretView::render(&s)))
 }
@@ -483,39 +572,7 @@ pub async fn deliveries(
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
     let q: ListDeliveries = request::query(&q)?;
-    let mut errors = FieldErrors::new();
-    let status = q.status.first().and_then(|s| {
-        let parsed = DeliveryStatus::parse(s);
-        if parsed.is_none() {
-            errors.push("status", "must be PENDING, SUCCEEDED, FAILED or CANCELLED");
-        }
-        parsed
-    });
-    let event_id = q
-        .event_id
-        .first()
-        .and_then(|e| errors.take(e.parse::<EventId>()));
-    let size = errors.take(page_size(q.page_size.first()).and_then(|n| {
-        if n > 100 {
-            Err(Error::invalid(
-                "page_size",
-                "must be an integer from 1 to 100",
-            ))
-        } else {
-            Ok(n)
-        }
-    }));
-    let before = q
-        .page_token
-        .first()
-        .and_then(|t| errors.take(decode_id_token::<DeliveryId>(t, "page_token")));
-    errors.into_result()?;
-    let filter = DeliveryFilter {
-        status,
-        event_id,
-        page_size: size.unwrap_or(50),
-        before,
-    };
+    let filter = q.parse()?;
     let page = state
         .service
         .webhook_deliveries(account, id, &filter)
@@ -538,16 +595,8 @@ pub async fn redeliver(
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let (body, mut errors) = request::body::<Redeliver>(&body)?;
-    let event = match body.event_id.value(&mut errors, "event_id") {
-        Some(e) => errors.take(e.parse::<EventId>()),
-        None => {
-            errors.push_required("event_id");
-            None
-        }
-    };
-    errors.into_result()?;
-    let event = event.ok_or_else(|| Error::required("event_id"))?;
+    let (body, errors) = request::body::<Redeliver>(&body)?;
+    let event = body.parse(errors)?;
     let d = state.service.redeliver_webhook(account, id, event).await?;
     Ok((StatusCode::ACCEPTED, Json(DeliveryView::render(&d, &[]))))
 }
@@ -578,14 +627,8 @@ pub async fn replay(
 ) -> ApiResult<(StatusCode, Json<ReplayView>)> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let (body, mut errors) = request::body::<Replay>(&body)?;
-    if body.since.is_missing() {
-        errors.push_required("since");
-    }
-    let since = parse_time(&body.since, &mut errors, "since");
-    let until = parse_time(&body.until, &mut errors, "until");
-    errors.into_result()?;
-    let since = since.ok_or_else(|| Error::required("since"))?;
+    let (body, errors) = request::body::<Replay>(&body)?;
+    let (since, until) = body.parse(errors)?;
     let outcome = state
         .service
         .replay_webhook(account, id, since, until)
