@@ -70,7 +70,7 @@ async fn insert_key(tx: &Transaction<'_>, key: &ApiKey) -> Result<()> {
     .await
     .map_err(|e| match unique_violation(&e) {
         Some("api_keys_pkey") => Error::conflict(
-            "KEY_EXISTS",
+            numbers_core::error::ConflictKind::KeyExists,
             format!("API key {} already exists", key.key_id),
         ),
         _ => db_err(e),
@@ -95,7 +95,7 @@ impl AccountStore for PostgresStore {
         .await
         .map_err(|e| match unique_violation(&e) {
             Some("accounts_pkey") => Error::conflict(
-                "ACCOUNT_EXISTS",
+                numbers_core::error::ConflictKind::AccountExists,
                 format!("account {} already exists", account.id),
             ),
             _ => db_err(e),

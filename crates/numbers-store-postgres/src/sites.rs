@@ -6,10 +6,7 @@ use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::ids::AccountId;
-use numbers_core::site::{
-    PEER_NAME_TAKEN, PeerFields, SITE_HAS_PEERS, SipPeer, Site, SiteAddress, SiteFields,
-    becomes_default,
-};
+use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields, becomes_default};
 use numbers_core::store::SiteStore;
 use tokio_postgres::{GenericClient, Row};
 
@@ -88,7 +85,7 @@ async fn load_peers<C: GenericClient + Sync>(c: &C, site_id: i64) -> Result<Vec<
 fn name_taken(e: tokio_postgres::Error) -> Error {
     if unique_violation(&e) == Some("sip_peers_site_name_key") {
         Error::conflict(
-            PEER_NAME_TAKEN,
+            numbers_core::error::ConflictKind::PeerNameTaken,
             "a SIP peer with this name already exists in the site",
         )
     } else {
@@ -217,7 +214,7 @@ impl SiteStore for PostgresStore {
         }
         if !load_peers(&*tx, id).await?.is_empty() {
             return Err(Error::conflict(
-                SITE_HAS_PEERS,
+                numbers_core::error::ConflictKind::SiteHasPeers,
                 "a site can only be deleted when it has no SIP peers",
             ));
         }

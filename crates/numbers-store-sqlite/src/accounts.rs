@@ -33,7 +33,7 @@ fn insert_key(conn: &Connection, key: &ApiKey) -> Result<()> {
     .map_err(|e| {
         if is_unique_violation(&e) {
             Error::conflict(
-                "KEY_EXISTS",
+                numbers_core::error::ConflictKind::KeyExists,
                 format!("API key {} already exists", key.key_id),
             )
         } else {
@@ -105,7 +105,7 @@ impl AccountStore for SqliteStore {
             .map_err(|e| {
                 if is_unique_violation(&e) {
                     Error::conflict(
-                        "ACCOUNT_EXISTS",
+                        numbers_core::error::ConflictKind::AccountExists,
                         format!("account {} already exists", account.id),
                     )
                 } else {

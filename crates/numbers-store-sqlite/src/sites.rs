@@ -5,10 +5,7 @@ use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::ids::AccountId;
-use numbers_core::site::{
-    PEER_NAME_TAKEN, PeerFields, SITE_HAS_PEERS, SipPeer, Site, SiteAddress, SiteFields,
-    becomes_default,
-};
+use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields, becomes_default};
 use numbers_core::store::SiteStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -135,7 +132,7 @@ fn load_peers(conn: &Connection, site_id: i64) -> Result<Vec<SipPeer>> {
 fn name_taken(e: rusqlite::Error) -> Error {
     if is_unique_violation(&e) && e.to_string().contains("sip_peers.name") {
         Error::conflict(
-            PEER_NAME_TAKEN,
+            numbers_core::error::ConflictKind::PeerNameTaken,
             "a SIP peer with this name already exists in the site",
         )
     } else {
@@ -245,7 +242,7 @@ impl SiteStore for SqliteStore {
             }
             if !load_peers(tx, id)?.is_empty() {
                 return Err(Error::conflict(
-                    SITE_HAS_PEERS,
+                    numbers_core::error::ConflictKind::SiteHasPeers,
                     "a site can only be deleted when it has no SIP peers",
                 ));
             }
