@@ -244,8 +244,8 @@ mod tests {
     }
 
     /// The names each request type accepts (serde's field list, which the server checks
-    /// requests against) are the names its schema or parameters document, and every JSON body
-    /// the document names is one of these types. The black-box half, against the running
+    /// requests against) are the names its schema or parameters document, every JSON body the
+    /// document names is one of these types, and each body type reads any value in any field. The black-box half, against the running
     /// server, is `crates/numbersd/tests/api/openapi_drift.rs`.
     #[test]
     fn request_types_document_exactly_the_names_they_accept() {
@@ -274,6 +274,32 @@ mod tests {
                 .map(|p| p.name)
                 .collect()
         }
+        // Any JSON value in any field reads: a wrong type is the parse step's field error, never
+        // a failed deserialization (which would be a 500).
+        fn lenient<T: serde::de::DeserializeOwned>() {
+            let values = [
+                serde_json::json!(null),
+                serde_json::json!(true),
+                serde_json::json!(-1),
+                serde_json::json!(1.5),
+                serde_json::json!(18446744073709551615_u64),
+                serde_json::json!(""),
+                serde_json::json!("x"),
+                serde_json::json!([]),
+                serde_json::json!([1, "a", null, {}]),
+                serde_json::json!({"k": [1]}),
+            ];
+            for name in field_names::<T>() {
+                for value in &values {
+                    let body = serde_json::json!({ *name: value, "unknown": value });
+                    assert!(
+                        super::super::request::body::<T>(&body).is_ok(),
+                        "{}: {body}",
+                        std::any::type_name::<T>()
+                    );
+                }
+            }
+        }
         macro_rules! bodies {
             ($($t:ty),+ $(,)?) => {{
                 let mut checked = BTreeSet::new();
@@ -284,6 +310,7 @@ mod tests {
                         "{}",
                         stringify!($t)
                     );
+                    lenient::<$t>();
                     let name = stringify!($t).rsplit("::").next().unwrap_or_default().trim();
                     checked.insert(name.to_string());
                 )+
