@@ -4,7 +4,7 @@
 //! `disconnect::plan_number` and `disconnect::final_status`.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::disconnect::{Disconnect, NewDisconnect};
 use numbers_core::error::{Error, Result};
 use numbers_core::event::{EventKind, NewEvent};
@@ -14,13 +14,14 @@ use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
-    DISCONNECT_COLUMNS, disconnect_values, insert, list_disconnects, read_disconnect,
+    DISCONNECT_COLUMNS, NOTE_COLUMNS, NOTES_OF, disconnect_values, insert, list_disconnects,
+    read_disconnect, read_note,
 };
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::GenericClient;
 
 use crate::numbers::save_released;
 use crate::reservations::lock_numbers;
-use crate::rows::{PgRow, get};
+use crate::rows::PgRow;
 use crate::{PostgresStore, binds, db_err, refs};
 
 async fn load_disconnect<C: GenericClient + Sync>(c: &C, id: &str) -> Result<Option<Disconnect>> {
@@ -113,23 +114,6 @@ impl DisconnectStore for PostgresStore {
     }
 }
 
-const NOTE_COLUMNS: &str = "id, order_id, account_id, user_id, description, created_at";
-
-fn note_from_row(row: &Row) -> Result<OrderNote> {
-    let order: String = get(row, 1)?;
-    let account: String = get(row, 2)?;
-    Ok(OrderNote {
-        id: get(row, 0)?,
-        order_id: order.parse()?,
-        account: account.parse()?,
-        text: NoteText {
-            user_id: get(row, 3)?,
-            description: get(row, 4)?,
-        },
-        created_at: from_millis(get(row, 5)?),
-    })
-}
-
 async fn order_is_accounts<C: GenericClient + Sync>(
     c: &C,
     account: AccountId,
@@ -175,7 +159,7 @@ impl OrderNoteStore for PostgresStore {
             )
             .await
             .map_err(db_err)?;
-        let note = note_from_row(&row)?;
+        let note = read_note(&PgRow(&row))?;
         let event = NewEvent {
             account_id: Some(account),
             order_id: Some(order),
@@ -195,13 +179,12 @@ impl OrderNoteStore for PostgresStore {
         if !order_is_accounts(&**client, account, order).await? {
             return Ok(None);
         }
-        let sql = format!("SELECT {NOTE_COLUMNS} FROM order_notes WHERE order_id = $1 ORDER BY id");
         client
-            .query(sql.as_str(), &[&order.to_string()])
+            .query(NOTES_OF, &[&order.to_string()])
             .await
             .map_err(db_err)?
             .iter()
-            .map(note_from_row)
+            .map(|r| read_note(&PgRow(r)))
             .collect::<Result<Vec<_>>>()
             .map(Some)
     }

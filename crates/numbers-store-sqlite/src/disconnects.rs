@@ -3,7 +3,7 @@
 //! orders. The decisions are `disconnect::plan_number` and `disconnect::final_status`.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
+use numbers_core::clock::{Timestamp, to_millis};
 use numbers_core::disconnect::{Disconnect, NewDisconnect};
 use numbers_core::error::Result;
 use numbers_core::event::{EventKind, NewEvent};
@@ -13,12 +13,13 @@ use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
-    DISCONNECT_COLUMNS, disconnect_values, insert, list_disconnects, read_disconnect, sqlite,
+    DISCONNECT_COLUMNS, NOTES_OF, disconnect_values, insert, list_disconnects, read_disconnect,
+    read_note, sqlite,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::SqliteStore;
-use crate::db::{DbResult, parse_id, to_json, values};
+use crate::db::{DbResult, to_json, values};
 use crate::numbers::save_released;
 use crate::reservations::numbers_of;
 use crate::rows::{insert_event, load_order, query_all};
@@ -105,43 +106,10 @@ impl DisconnectStore for SqliteStore {
     }
 }
 
-type RawNote = (i64, String, String, String, String, i64);
-
-fn raw_note(r: &Row<'_>) -> rusqlite::Result<RawNote> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-fn note_from_raw(raw: RawNote) -> Result<OrderNote> {
-    let (id, order, account, user_id, description, created) = raw;
-    Ok(OrderNote {
-        id,
-        order_id: parse_id("order id", &order)?,
-        account: parse_id("account id", &account)?,
-        text: NoteText {
-            user_id,
-            description,
-        },
-        created_at: from_millis(created),
-    })
-}
-
 fn load_notes(conn: &Connection, order: OrderId) -> Result<Vec<OrderNote>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, order_id, account_id, user_id, description, created_at FROM order_notes WHERE order_id = ?1 ORDER BY id")
-        .db()?;
-    let raw = stmt
-        .query_map([order.to_string()], raw_note)
-        .db()?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .db()?;
-    raw.into_iter().map(note_from_raw).collect()
+    query_all(conn, &sqlite(NOTES_OF), [order.to_string()], |r| {
+        read_note(r)
+    })
 }
 
 #[async_trait]

@@ -23,7 +23,8 @@ pub use number_order::{
     with_attachments,
 };
 pub use order::{
-    ITEM_COLUMNS, ORDER_COLUMNS, item_values, list_orders, order_values, read_item, read_order,
+    ITEM_COLUMNS, NOTE_COLUMNS, NOTES_OF, ORDER_COLUMNS, item_values, list_orders, order_values,
+    read_item, read_note, read_order,
 };
 pub use reservation::{
     RESERVATION_BY_ID, RESERVATION_COLUMNS, read_reservation, reservation_values,

@@ -3,6 +3,7 @@
 use numbers_core::clock::{from_millis, to_millis};
 use numbers_core::error::{Error, Result};
 use numbers_core::ids::AccountId;
+use numbers_core::note::{NoteText, OrderNote};
 use numbers_core::number::E164;
 use numbers_core::order::{ItemOutcome, NewOrder, Order, OrderItem, OrderStatus};
 use numbers_core::store::OrderFilter;
@@ -16,6 +17,27 @@ completed_at, closed, lease_until, version";
 
 /// The item columns read by `read_item`, in order.
 pub const ITEM_COLUMNS: &str = "order_id, e164, number_id, outcome, code, message";
+
+/// The columns of `order_notes`, in the order `read_note` reads them.
+pub const NOTE_COLUMNS: &str = "id, order_id, account_id, user_id, description, created_at";
+
+/// The notes of an order (`$1`), oldest first.
+pub const NOTES_OF: &str = "SELECT id, order_id, account_id, user_id, description, created_at \
+FROM order_notes WHERE order_id = $1 ORDER BY id";
+
+/// A row of `NOTE_COLUMNS`.
+pub fn read_note(r: &impl ReadRow) -> Result<OrderNote> {
+    Ok(OrderNote {
+        id: r.int(0)?,
+        order_id: id("order id", &r.text(1)?)?,
+        account: id("account id", &r.text(2)?)?,
+        text: NoteText {
+            user_id: r.text(3)?,
+            description: r.text(4)?,
+        },
+        created_at: from_millis(r.int(5)?),
+    })
+}
 
 /// A row of `ORDER_COLUMNS`, without its items (the store attaches them).
 pub fn read_order(r: &impl ReadRow) -> Result<Order> {
