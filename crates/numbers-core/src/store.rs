@@ -13,7 +13,7 @@ use crate::account::{Account, ApiKey, KeyOwner};
 use crate::callback::HmacSecret;
 use crate::clock::Timestamp;
 use crate::disconnect::{Disconnect, NewDisconnect};
-use crate::error::Result;
+use crate::error::{ConflictKind, Error, Result};
 use crate::event::Event;
 use crate::ids::{
     AccountId, AssignmentId, DisconnectId, NumberId, NumberOrderId, OrderId, ProvisioningId,
@@ -187,6 +187,21 @@ pub enum CreatedOrder {
     Created(Order),
     /// The idempotency key was used before with the same request: that order.
     Existing(Order),
+}
+
+impl CreatedOrder {
+    /// The answer to `new` when its idempotency key already names `existing`: that order if the
+    /// request is the same, a conflict if it differs.
+    pub fn repeated(existing: Order, new: &NewOrder) -> Result<CreatedOrder> {
+        if existing.new.request_fingerprint == new.request_fingerprint {
+            Ok(CreatedOrder::Existing(existing))
+        } else {
+            Err(Error::conflict(
+                ConflictKind::IdempotencyKeyReused,
+                "this idempotency key was already used with a different request",
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

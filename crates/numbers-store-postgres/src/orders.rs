@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
-use numbers_core::error::{ConflictKind, Error, Resource, Result};
+use numbers_core::error::{Error, Resource, Result};
 use numbers_core::event::NewEvent;
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::number::{E164, Number};
@@ -75,18 +75,6 @@ async fn find_by_key<C: GenericClient + Sync>(
     Ok(load_orders(c, &sql, &[&account.to_string(), &key])
         .await?
         .pop())
-}
-
-/// The answer to a repeated idempotency key.
-fn repeated(existing: Order, new: &NewOrder) -> Result<CreatedOrder> {
-    if existing.new.request_fingerprint == new.request_fingerprint {
-        Ok(CreatedOrder::Existing(existing))
-    } else {
-        Err(Error::conflict(
-            ConflictKind::IdempotencyKeyReused,
-            "this idempotency key was already used with a different request",
-        ))
-    }
 }
 
 async fn insert_items(
@@ -235,7 +223,7 @@ impl OrderStore for PostgresStore {
         if let Some(key) = &o.idempotency_key
             && let Some(existing) = find_by_key(&*tx, o.account, key).await?
         {
-            return repeated(existing, o);
+            return CreatedOrder::repeated(existing, o);
         }
         let (order, event) = Order::received(o.clone());
         let values = binds(order_values(&order)?);
@@ -254,7 +242,7 @@ impl OrderStore for PostgresStore {
             let existing = find_by_key(&*tx, o.account, key)
                 .await?
                 .ok_or_else(|| retry("concurrent order with the same key"))?;
-            return repeated(existing, o);
+            return CreatedOrder::repeated(existing, o);
         }
         self.append_and_commit(tx, &[event]).await?;
         Ok(CreatedOrder::Created(order))

@@ -156,13 +156,7 @@ impl OrderStore for SqliteStore {
                     let existing_id = crate::db::parse_id("order id", &existing)?;
                     let earlier = load_order(tx, None, existing_id)?
                         .ok_or_else(|| Error::internal("order vanished"))?;
-                    if earlier.new.request_fingerprint == o.request_fingerprint {
-                        return Ok(CreatedOrder::Existing(earlier));
-                    }
-                    return Err(Error::conflict(
-                        ConflictKind::IdempotencyKeyReused,
-                        "this idempotency key was already used with a different request",
-                    ));
+                    return CreatedOrder::repeated(earlier, &o);
                 }
             }
             let (order, event) = Order::received(o);
