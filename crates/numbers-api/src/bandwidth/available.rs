@@ -3,17 +3,17 @@
 //! `SearchQuery`; results as `<SearchResult>` with a plain list or, with `enableTNDetail=true`,
 //! the detail list.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrorKind, FieldErrors};
 use numbers_core::number::{Number, NumberType};
 use numbers_core::search::{PatternPosition, ProtectedFilter, SearchQuery};
 
-use super::error::{Area, BwError, BwResult};
+use super::error::BwResult;
 use super::xml::El;
-use super::{authorize, parse_bool, tn, xml};
+use super::{BwAccount, area, parse_bool, tn, xml};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -51,15 +51,14 @@ pub const MAX_QUANTITY: u32 = 5000;
 
 pub async fn search(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount {
+        account: caller,
+        fail,
+        ..
+    }: BwAccount<area::Search>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
     let q = QueryPairs::parse(raw.as_deref());
-    let fail = |e| BwError::core(Area::Search, e);
-    let caller = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let detail = parse_bool(q.get("enableTNDetail"), "enableTNDetail", false).map_err(fail)?;
     let query = parse_query(&q).map_err(fail)?;
     let page = state

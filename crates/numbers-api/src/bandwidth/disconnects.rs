@@ -14,7 +14,7 @@ use numbers_core::store::DisconnectFilter;
 
 use super::error::{Area, BwError, BwResult};
 use super::xml::{El, Element};
-use super::{ListQuery, authorize, created, parse_document, parse_tn, time, tn, xml};
+use super::{BwAccount, ListQuery, area, created, parse_document, parse_tn, time, tn, xml};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -151,14 +151,10 @@ fn disconnect_id(raw: &str) -> BwResult<DisconnectId> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Disconnects>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Disconnects, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Disconnects, "DisconnectTelephoneNumberOrder")?;
     let submission = parse_disconnect(&doc).map_err(fail)?;
     let d = state
@@ -178,14 +174,10 @@ pub async fn create(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Disconnects>,
+    Path((_, id)): Path<(String, String)>,
     RawQuery(_query): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Disconnects, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let d = state
         .service
         .get_disconnect(account, disconnect_id(&id)?)
@@ -196,14 +188,9 @@ pub async fn get(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     let filter = list_filter(&q).map_err(fail)?;
     let page = state

@@ -14,8 +14,27 @@ use numbers_core::error::{ConflictKind, Error, FieldError, FieldErrorKind, Resou
 
 use super::xml::El;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
+/// `Area` and, for each of its variants, a marker type of the same name in `area` (so a handler
+/// can name its area in a type: `BwAccount<area::Orders>`).
+macro_rules! areas {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Area {
+            $($(#[$doc])* $name,)*
+        }
+
+        pub mod area {
+            $(
+                pub struct $name;
+                impl super::InArea for $name {
+                    const AREA: super::Area = super::Area::$name;
+                }
+            )*
+        }
+    };
+}
+
+areas!(
     Search,
     Orders,
     Disconnects,
@@ -27,6 +46,11 @@ pub enum Area {
     Subscriptions,
     /// Lists and look-ups answering in the generic `<ErrorResponse>`.
     Generic,
+);
+
+/// A marker type naming the error area a handler answers in.
+pub trait InArea {
+    const AREA: Area;
 }
 
 #[derive(Debug)]

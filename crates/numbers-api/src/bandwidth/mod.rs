@@ -5,6 +5,7 @@
 //! renders the result in Bandwidth's documents; errors go through `error::BwError` only. Nothing
 //! here decides anything about numbers: see docs/BANDWIDTH.md for the mapping and the differences.
 
+mod account;
 mod available;
 mod disconnects;
 mod error;
@@ -23,12 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use numbers_core::clock::Timestamp;
 use numbers_core::error::Error;
-use numbers_core::ids::AccountId;
 use numbers_core::number::E164;
 
 use crate::ApiState;
-use crate::wire::basic_credentials;
 
+use account::BwAccount;
+use error::area;
 pub use error::{Area, BwError, BwResult};
 use xml::El;
 
@@ -114,23 +115,6 @@ pub fn routes() -> Router<ApiState> {
                 .put(subscriptions::update)
                 .delete(subscriptions::delete),
         )
-}
-
-/// The account the credentials belong to, which must be the one named in the path.
-async fn authorize(
-    state: &ApiState,
-    headers: &HeaderMap,
-    path_account: Option<&str>,
-) -> Result<AccountId, Error> {
-    let (id, secret) = basic_credentials(headers).ok_or(Error::Unauthorized)?;
-    let outcome = state.service.authenticate(&id, &secret).await;
-    let account = crate::edge::admit(outcome)?.account()?;
-    match path_account {
-        Some(p) if p.trim() != account.to_string() => Err(Error::Forbidden(
-            "the credentials do not belong to this account".into(),
-        )),
-        _ => Ok(account),
-    }
 }
 
 /// 200 (or another status) with an XML document.

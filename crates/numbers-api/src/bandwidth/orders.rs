@@ -22,7 +22,9 @@ use serde_json::json;
 
 use super::error::{Area, BwError, BwResult, renamed};
 use super::xml::{El, Element};
-use super::{ListQuery, authorize, created, parse_bool, parse_document, parse_tn, time, tn, xml};
+use super::{
+    BwAccount, ListQuery, area, created, parse_bool, parse_document, parse_tn, time, tn, xml,
+};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -507,14 +509,10 @@ fn order_id(raw: &str, area: Area) -> BwResult<OrderId> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Orders>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Orders, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Orders, "Order")?;
     let with_echo = |e: BwError| match echo_parsed(&doc) {
         Some(echo) => e.with_echo(echo),
@@ -559,13 +557,9 @@ pub async fn create(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Orders>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Orders, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Orders)?;
     let order = state
         .service
@@ -578,14 +572,10 @@ pub async fn get(
 /// `PUT /orders/{id}` with `<CloseOrder>true</CloseOrder>` closes a backorder.
 pub async fn update(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Orders>,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Orders, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Orders)?;
     let doc = parse_document(&body, Area::Orders, "Order")?;
     if !parse_bool(doc.text_of("CloseOrder"), "CloseOrder", false).map_err(fail)? {
@@ -604,14 +594,9 @@ pub async fn update(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     let (filter, size) = list_filter(&q).map_err(fail)?;
     let page = state
@@ -743,13 +728,9 @@ fn history_entry(e: &Event) -> Option<El> {
 
 pub async fn history(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Generic)?;
     let events = state
         .service
@@ -762,13 +743,9 @@ pub async fn history(
 
 pub async fn tns(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Generic)?;
     let order = state
         .service
@@ -788,13 +765,9 @@ pub async fn tns(
 
 pub async fn notes(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Notes>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Notes, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Notes)?;
     let notes = state
         .service
@@ -816,14 +789,11 @@ pub async fn notes(
 
 pub async fn add_note(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Notes>,
     headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Notes, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let id = order_id(&id, Area::Notes)?;
     let doc = parse_document(&body, Area::Notes, "Note")?;
     let text = NoteText::parse(doc.text_of("UserId"), doc.text_of("Description")).map_err(fail)?;

@@ -11,7 +11,7 @@ use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields};
 
 use super::error::{Area, BwError, BwResult};
 use super::xml::{El, Element};
-use super::{authorize, created, parse_bool, parse_document, xml};
+use super::{BwAccount, area, created, parse_bool, parse_document, xml};
 use crate::ApiState;
 
 fn site_fields(doc: &Element) -> Result<SiteFields, Error> {
@@ -93,14 +93,10 @@ fn id(raw: &str, area: Area, what: Resource) -> BwResult<i64> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Sites, "Site")?;
     let fields = site_fields(&doc).map_err(fail)?;
     let site = state
@@ -118,13 +114,8 @@ pub async fn create(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let sites = state.service.list_sites(account).await.map_err(fail)?;
     let root = El::new("SitesResponse").child(El::new("Sites").children(sites.iter().map(|s| {
         El::new("Site")
@@ -137,13 +128,9 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site = state
         .service
         .get_site(account, id(&site_id, Area::Sites, Resource::Site)?)
@@ -157,14 +144,10 @@ pub async fn get(
 
 pub async fn update(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::Sites, Resource::Site)?;
     let doc = parse_document(&body, Area::Sites, "Site")?;
     let fields = site_fields(&doc).map_err(fail)?;
@@ -181,13 +164,9 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     state
         .service
         .delete_site(account, id(&site_id, Area::Sites, Resource::Site)?)
@@ -198,14 +177,11 @@ pub async fn delete(
 
 pub async fn create_peer(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
     headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    Path((_, site_id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
     let fields = peer_fields(&doc).map_err(fail)?;
@@ -227,13 +203,9 @@ pub async fn create_peer(
 
 pub async fn list_peers(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let peers = state
         .service
         .list_peers(account, id(&site_id, Area::SipPeers, Resource::Site)?)
@@ -246,13 +218,9 @@ pub async fn list_peers(
 
 pub async fn get_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let peer = state
         .service
@@ -271,14 +239,10 @@ pub async fn get_peer(
 
 pub async fn update_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let peer_id = id(&peer_id, Area::SipPeers, Resource::SipPeer)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
@@ -296,13 +260,9 @@ pub async fn update_peer(
 
 pub async fn delete_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     state
         .service
