@@ -13,6 +13,7 @@ mod inventory;
 pub mod notification;
 mod orders;
 mod reservations;
+mod search_terms;
 mod sites;
 mod subscriptions;
 mod xml;

@@ -15,12 +15,13 @@ use numbers_core::ids::{OrderId, ReservationId};
 use numbers_core::note::NoteText;
 use numbers_core::number::{AssignmentData, ClaimRefusal, E164};
 use numbers_core::order::{INSUFFICIENT_INVENTORY, Order, OrderRequest};
-use numbers_core::search::{PatternPosition, SearchQuery};
+use numbers_core::search::SearchQuery;
 use numbers_core::service::OrderSubmission;
 use numbers_core::store::OrderFilter;
 use serde_json::json;
 
 use super::error::{Area, BwError, BwResult, renamed};
+use super::search_terms::SearchTerms;
 use super::xml::{El, Element};
 use super::{
     BwAccount, ListQuery, area, created, parse_bool, parse_document, parse_tn, time, tn, xml,
@@ -248,42 +249,9 @@ fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
                 }
             },
         };
-        errors.take(parse_bool(field("EnableLCA"), "EnableLCA", true));
-        let ends_in = errors
-            .take(parse_bool(field("EndsIn"), "EndsIn", false))
-            .unwrap_or(false);
-        let npa_nxx = field("NpaNxx");
-        let (six, seven) = match npa_nxx {
-            Some(v) if v.len() == 7 => (None, Some(v)),
-            other => (other, field("NpaNxxX")),
-        };
-        let mut builder = SearchQuery::builder()
-            .country(Some("US"), "country")
-            .npa(field("AreaCode"), "AreaCode")
-            .npa_nxx(six, "NpaNxx")
-            .npa_nxx_x(seven, "NpaNxxX")
-            .rate_center(field("RateCenter"), "RateCenter")
-            .state(field("State"), "State")
-            .city(field("City"), "City")
-            .zip(field("Zip"), "Zip")
-            .lata(field("LATA"), "LATA")
-            .toll_free_pattern(field("TollFreeWildCardPattern"), "TollFreeWildCardPattern");
-        if let Some(v) = field("LocalVanity") {
-            let position = if ends_in {
-                PatternPosition::EndsWith
-            } else {
-                PatternPosition::Contains
-            };
-            builder = builder.pattern(position, Some(v), "LocalVanity");
-        }
-        if let Some(v) = field("TollFreeVanity") {
-            builder = builder
-                .pattern(PatternPosition::Contains, Some(v), "TollFreeVanity")
-                .types(
-                    vec![numbers_core::number::NumberType::TollFree],
-                    "TollFreeVanity",
-                );
-        }
+        let terms = SearchTerms::from_order(field);
+        let checked = terms.check(&mut errors);
+        let builder = terms.patterns(&checked, terms.geography(SearchQuery::builder()));
         let criteria = fields
             .iter()
             .any(|(k, _)| !["Quantity", "EnableLCA", "EndsIn"].contains(&k.as_str()));
