@@ -67,6 +67,7 @@ suite!(
     order_search,
     order_backorder,
     order_get_and_list,
+    list_totals,
     order_race,
     release_and_aging,
     update_assignment_patch,

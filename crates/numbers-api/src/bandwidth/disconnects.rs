@@ -198,24 +198,11 @@ pub async fn list(
         .list_disconnects(account, &filter)
         .await
         .map_err(fail)?;
-    let mut total = 0usize;
-    let mut count = DisconnectFilter {
-        page_size: 1000,
-        before: None,
-        ..filter.clone()
-    };
-    loop {
-        let more = state
-            .service
-            .list_disconnects(account, &count)
-            .await
-            .map_err(fail)?;
-        total += more.items.len();
-        match (more.next_page_token, more.items.last()) {
-            (Some(_), Some(last)) => count.before = Some(last.id()),
-            _ => break,
-        }
-    }
+    let total = state
+        .service
+        .count_disconnects(account, &filter)
+        .await
+        .map_err(fail)?;
     let base = format!(
         "/api/accounts/{account}/disconnects?size={}",
         filter.page_size

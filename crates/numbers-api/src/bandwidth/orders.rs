@@ -572,24 +572,11 @@ pub async fn list(
         .list_orders(account, &filter)
         .await
         .map_err(fail)?;
-    let mut count_filter = OrderFilter {
-        page_size: 1000,
-        before: None,
-        ..filter.clone()
-    };
-    let mut total = 0usize;
-    loop {
-        let more = state
-            .service
-            .list_orders(account, &count_filter)
-            .await
-            .map_err(fail)?;
-        total += more.items.len();
-        match (more.next_page_token, more.items.last()) {
-            (Some(_), Some(last)) => count_filter.before = Some(last.id()),
-            _ => break,
-        }
-    }
+    let total = state
+        .service
+        .count_orders(account, &filter)
+        .await
+        .map_err(fail)?;
     let base = format!("/api/accounts/{account}/orders?size={size}");
     let mut links =
         El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
