@@ -26,4 +26,5 @@ mod secrets_at_rest;
 mod sinch;
 mod sinch_callbacks;
 mod sinch_sdk;
+mod snapshots;
 mod webhooks;
