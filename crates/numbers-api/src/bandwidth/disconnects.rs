@@ -14,7 +14,10 @@ use numbers_core::store::DisconnectFilter;
 
 use super::error::{Area, BwError, BwResult};
 use super::xml::{El, Element};
-use super::{BwAccount, ListQuery, area, created, parse_document, parse_tn, time, tn, xml};
+use super::{
+    BwAccount, ListQuery, area, created, customer_order_id, list_document, order_name,
+    parse_document, parse_tn, time, tn, xml,
+};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -57,22 +60,8 @@ fn parse_disconnect(doc: &Element) -> Result<DisconnectSubmission, Error> {
             ProtectedChange::Unchanged
         }
     };
-    let customer_order_id = doc.text_of("CustomerOrderId").map(str::to_string);
-    if let Some(c) = &customer_order_id
-        && (c.chars().count() > 40
-            || !c
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ' '))
-    {
-        errors.push(
-            "CustomerOrderId",
-            "Only alphanumeric values, dashes and spaces are allowed. Max length is 40 characters.",
-        );
-    }
-    let name = doc.text_of("Name").map(str::to_string);
-    if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        errors.push("Name", "must be at most 50 characters");
-    }
+    let customer_order_id = customer_order_id(doc, &mut errors);
+    let name = order_name(doc, &mut errors);
     errors.into_result()?;
     Ok(DisconnectSubmission {
         numbers,
@@ -203,22 +192,15 @@ pub async fn list(
         .count_disconnects(account, &filter)
         .await
         .map_err(fail)?;
-    let base = format!(
-        "/api/accounts/{account}/disconnects?size={}",
-        filter.page_size
-    );
-    let mut links =
-        El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
-    if let (Some(_), Some(last)) = (&page.next_page_token, page.items.last()) {
-        links.push(El::leaf(
-            "next",
-            format!("Link=<{base}&page={}>;rel=\"next\";", last.id()),
-        ));
-    }
-    let list = El::new("ListOrderIdUserIdDate")
-        .leaf_child("TotalCount", total)
-        .child(links)
-        .children(page.items.iter().map(|d| {
+    let next_after = page.next_page_token.as_ref().and(page.items.last());
+    let root = list_document(
+        &format!(
+            "/api/accounts/{account}/disconnects?size={}",
+            filter.page_size
+        ),
+        total,
+        next_after.map(|d| d.id().to_string()),
+        page.items.iter().map(|d| {
             El::new("OrderIdUserIdDate")
                 .leaf_child("CountOfTNs", d.new.numbers.len())
                 .opt("CustomerOrderId", d.new.customer_order_id.as_deref())
@@ -227,11 +209,9 @@ pub async fn list(
                 .leaf_child("OrderType", "disconnect")
                 .leaf_child("OrderDate", time(d.new.created_at))
                 .leaf_child("OrderStatus", d.status.as_str())
-        }));
-    Ok(xml(
-        StatusCode::OK,
-        &El::new("ResponseSelectWrapper").child(list),
-    ))
+        }),
+    );
+    Ok(xml(StatusCode::OK, &root))
 }
 
 fn list_filter(q: &QueryPairs) -> Result<DisconnectFilter, Error> {

@@ -214,6 +214,59 @@ fn parse_document(body: &[u8], area: error::Area, root: &str) -> error::BwResult
     }
 }
 
+/// The optional `Name` of an order or disconnect: at most 50 characters.
+fn order_name(doc: &xml::Element, errors: &mut numbers_core::error::FieldErrors) -> Option<String> {
+    let name = doc.text_of("Name").map(str::to_string);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        errors.push("Name", "must be at most 50 characters");
+    }
+    name
+}
+
+/// The optional `CustomerOrderId` of an order or disconnect: at most 40 letters, digits, dashes
+/// and spaces.
+fn customer_order_id(
+    doc: &xml::Element,
+    errors: &mut numbers_core::error::FieldErrors,
+) -> Option<String> {
+    let customer_order_id = doc.text_of("CustomerOrderId").map(str::to_string);
+    if let Some(c) = &customer_order_id
+        && (c.chars().count() > 40
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ' '))
+    {
+        errors.push(
+            "CustomerOrderId",
+            "Only alphanumeric values, dashes and spaces are allowed. Max length is 40 characters.",
+        );
+    }
+    customer_order_id
+}
+
+/// `<ResponseSelectWrapper>` of the order and disconnect lists: `TotalCount`, the `first` link
+/// and, when there is more, the `next` one (its page is the last id shown), then the items.
+fn list_document(
+    base: &str,
+    total: u64,
+    next_after: Option<String>,
+    items: impl IntoIterator<Item = El>,
+) -> El {
+    let mut links =
+        El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
+    if let Some(last) = next_after {
+        links.push(El::leaf(
+            "next",
+            format!("Link=<{base}&page={last}>;rel=\"next\";"),
+        ));
+    }
+    let list = El::new("ListOrderIdUserIdDate")
+        .leaf_child("TotalCount", total)
+        .child(links)
+        .children(items);
+    El::new("ResponseSelectWrapper").child(list)
+}
+
 /// The paging and filtering parameters Bandwidth's order and disconnect lists share: `size`
 /// (default 300), `page` (`1` or the id of the last item of the previous page — a keyset),
 /// `status` (repeated or comma-separated) and the `startdate`/`enddate` pair (`yy-mm-dd`, the end

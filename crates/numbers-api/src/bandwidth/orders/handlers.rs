@@ -16,7 +16,9 @@ use serde_json::json;
 use crate::ApiState;
 use crate::bandwidth::error::{Area, BwError, BwResult, renamed};
 use crate::bandwidth::xml::El;
-use crate::bandwidth::{BwAccount, area, created, parse_bool, parse_document, time, tn, xml};
+use crate::bandwidth::{
+    BwAccount, area, created, list_document, parse_bool, parse_document, time, tn, xml,
+};
 use crate::wire::QueryPairs;
 
 use super::parse::{PLACEMENT_FIELDS, list_filter, parse_order};
@@ -129,19 +131,12 @@ pub async fn list(
         .count_orders(account, &filter)
         .await
         .map_err(fail)?;
-    let base = format!("/api/accounts/{account}/orders?size={size}");
-    let mut links =
-        El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
-    if let (Some(_), Some(last)) = (&page.next_page_token, page.items.last()) {
-        links.push(El::leaf(
-            "next",
-            format!("Link=<{base}&page={}>;rel=\"next\";", last.id()),
-        ));
-    }
-    let list = El::new("ListOrderIdUserIdDate")
-        .leaf_child("TotalCount", total)
-        .child(links)
-        .children(page.items.iter().map(|o| {
+    let next_after = page.next_page_token.as_ref().and(page.items.last());
+    let root = list_document(
+        &format!("/api/accounts/{account}/orders?size={size}"),
+        total,
+        next_after.map(|o| o.id().to_string()),
+        page.items.iter().map(|o| {
             El::new("OrderIdUserIdDate")
                 .leaf_child("CountOfTNs", o.completed_count())
                 .opt("CustomerOrderId", o.new.customer_order_id.as_deref())
@@ -150,11 +145,9 @@ pub async fn list(
                 .leaf_child("OrderType", "new_number")
                 .leaf_child("orderId", o.id())
                 .leaf_child("OrderStatus", o.status.as_str())
-        }));
-    Ok(xml(
-        StatusCode::OK,
-        &El::new("ResponseSelectWrapper").child(list),
-    ))
+        }),
+    );
+    Ok(xml(StatusCode::OK, &root))
 }
 
 pub async fn history(

@@ -11,7 +11,7 @@ use numbers_core::store::OrderFilter;
 use crate::bandwidth::error::renamed;
 use crate::bandwidth::search_terms::SearchTerms;
 use crate::bandwidth::xml::Element;
-use crate::bandwidth::{ListQuery, parse_bool, parse_tn};
+use crate::bandwidth::{ListQuery, customer_order_id, order_name, parse_bool, parse_tn};
 use crate::wire::QueryPairs;
 
 /// Each order type: its canonical element name, then its children's canonical names (spelling
@@ -112,22 +112,8 @@ pub(super) fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
             ));
         }
     };
-    let name = doc.text_of("Name").map(str::to_string);
-    if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        errors.push("Name", "must be at most 50 characters");
-    }
-    let customer_order_id = doc.text_of("CustomerOrderId").map(str::to_string);
-    if let Some(c) = &customer_order_id
-        && (c.chars().count() > 40
-            || !c
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ' '))
-    {
-        errors.push(
-            "CustomerOrderId",
-            "Only alphanumeric values, dashes and spaces are allowed. Max length is 40 characters.",
-        );
-    }
+    let name = order_name(doc, &mut errors);
+    let customer_order_id = customer_order_id(doc, &mut errors);
     let site_id = parse_id(doc.text_of("SiteId"), "SiteId", &mut errors);
     let peer_id = parse_id(doc.text_of("PeerId"), "PeerId", &mut errors);
     let partial_allowed = errors
