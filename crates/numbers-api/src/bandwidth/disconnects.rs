@@ -12,7 +12,7 @@ use numbers_core::ids::DisconnectId;
 use numbers_core::service::DisconnectSubmission;
 use numbers_core::store::DisconnectFilter;
 
-use super::error::{Area, BwError, BwResult};
+use super::error::{Area, BwError, BwResult, NUMBER_LIST, renamed};
 use super::xml::{El, Element};
 use super::{
     BwAccount, ListQuery, area, created, customer_order_id, list_document, order_name,
@@ -150,7 +150,7 @@ pub async fn create(
         .service
         .submit_disconnect(account, submission)
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(renamed(e, NUMBER_LIST)))?;
     let root = El::new("DisconnectTelephoneNumberOrderResponse")
         .child(order_request(&d))
         .leaf_child("OrderStatus", d.status.as_str());

@@ -251,6 +251,10 @@ pub fn renamed(error: Error, names: &[(&str, &str)]) -> Error {
     }
 }
 
+/// Core names the list of numbers of an order or disconnect `numbers`; Bandwidth calls it
+/// `TelephoneNumberList`.
+pub const NUMBER_LIST: &[(&str, &str)] = &[("numbers", "TelephoneNumberList")];
+
 /// The code of a field error, by area, the field's wire name and the error's kind.
 fn validation_code(area: Area, f: &FieldError) -> u32 {
     use FieldErrorKind::{Duplicate, Invalid, Required, TooMany, Unsupported};
@@ -420,6 +424,23 @@ mod tests {
         );
         let BwError { errors, .. } = BwError::core(Area::Orders, e);
         assert_eq!(errors, vec![(5022, "SiteId: is required".to_string())]);
+    }
+
+    #[test]
+    fn core_number_list_errors_answer_as_the_telephone_number_list() {
+        let e = Error::invalid_as(
+            FieldErrorKind::Duplicate,
+            "numbers",
+            "lists +1 more than once",
+        );
+        let BwError { errors, .. } = BwError::core(Area::Disconnects, renamed(e, NUMBER_LIST));
+        assert_eq!(
+            errors,
+            vec![(
+                5093,
+                "TelephoneNumberList: lists +1 more than once".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use numbers_core::error::{Error, Resource};
 use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields};
 
-use super::error::{Area, BwError, BwResult};
+use super::error::{Area, BwError, BwResult, renamed};
 use super::xml::{El, Element};
 use super::{BwAccount, area, created, parse_bool, parse_document, xml};
 use crate::ApiState;
@@ -36,7 +36,25 @@ fn site_fields(doc: &Element) -> Result<SiteFields, Error> {
         doc.text_of("CustomerProvidedId"),
         address,
     )
+    .map_err(|e| renamed(e, SITE_FIELDS))
 }
+
+/// Core's names for a site's fields, and Bandwidth's.
+const SITE_FIELDS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("description", "Description"),
+    ("customer_name", "CustomerName"),
+    ("customer_provided_id", "CustomerProvidedId"),
+    ("address.house_number", "Address.HouseNumber"),
+    ("address.street_name", "Address.StreetName"),
+    ("address.street_suffix", "Address.StreetSuffix"),
+    ("address.post_directional", "Address.PostDirectional"),
+    ("address.city", "Address.City"),
+    ("address.state_code", "Address.StateCode"),
+    ("address.zip", "Address.Zip"),
+    ("address.country", "Address.Country"),
+    ("address.address_type", "Address.AddressType"),
+];
 
 fn site_el(s: &Site) -> El {
     let mut el = El::new("Site")
@@ -75,6 +93,7 @@ fn peer_fields(doc: &Element) -> Result<PeerFields, Error> {
         doc.text_of("Description"),
         is_default,
     )
+    .map_err(|e| renamed(e, &[("name", "PeerName"), ("description", "Description")]))
 }
 
 fn peer_el(p: &SipPeer) -> El {
@@ -274,4 +293,44 @@ pub async fn delete_peer(
         .await
         .map_err(fail)?;
     Ok(StatusCode::OK.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use numbers_core::error::FieldErrorKind;
+
+    use super::*;
+    use crate::bandwidth::xml::parse;
+
+    fn errors(result: Result<impl Sized, Error>) -> Vec<(String, FieldErrorKind)> {
+        match result {
+            Err(Error::Validation(e)) => e.into_iter().map(|f| (f.field, f.kind)).collect(),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => vec![],
+        }
+    }
+
+    /// Core names its own fields; the errors reach the client under Bandwidth's names.
+    #[test]
+    fn field_errors_carry_bandwidth_names() {
+        let long = "x".repeat(300);
+        let doc = parse(
+            format!("<Site><Description>{long}</Description><Address><City>{long}</City></Address></Site>")
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            errors(site_fields(&doc)),
+            [
+                ("Name".to_string(), FieldErrorKind::Required),
+                ("Description".to_string(), FieldErrorKind::Invalid),
+                ("Address.City".to_string(), FieldErrorKind::Invalid),
+            ]
+        );
+        let doc = parse(b"<SipPeer><Description>d</Description></SipPeer>").unwrap();
+        assert_eq!(
+            errors(peer_fields(&doc)),
+            [("PeerName".to_string(), FieldErrorKind::Required)]
+        );
+    }
 }

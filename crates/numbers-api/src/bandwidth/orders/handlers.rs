@@ -220,7 +220,12 @@ pub async fn add_note(
 ) -> BwResult<Response> {
     let id = order_id(&id, Area::Notes)?;
     let doc = parse_document(&body, Area::Notes, "Note")?;
-    let text = NoteText::parse(doc.text_of("UserId"), doc.text_of("Description")).map_err(fail)?;
+    let text = NoteText::parse(doc.text_of("UserId"), doc.text_of("Description")).map_err(|e| {
+        fail(renamed(
+            e,
+            &[("user_id", "UserId"), ("description", "Description")],
+        ))
+    })?;
     let note = state
         .service
         .add_order_note(account, id, &text)

@@ -8,7 +8,7 @@ use numbers_core::order::OrderRequest;
 use numbers_core::search::SearchQuery;
 use numbers_core::store::OrderFilter;
 
-use crate::bandwidth::error::renamed;
+use crate::bandwidth::error::{NUMBER_LIST, renamed};
 use crate::bandwidth::search_terms::SearchTerms;
 use crate::bandwidth::xml::Element;
 use crate::bandwidth::{ListQuery, customer_order_id, order_name, parse_bool, parse_tn};
@@ -201,7 +201,7 @@ pub(super) fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
             }
         }
         let request = OrderRequest::Numbers(numbers);
-        errors.take(request.validate().map_err(rename_numbers));
+        errors.take(request.validate().map_err(|e| renamed(e, NUMBER_LIST)));
         Some(request)
     } else {
         let field = |name: &str| {
@@ -250,11 +250,6 @@ pub(super) fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
         name,
         customer_order_id,
     })
-}
-
-/// The core names the explicit list `numbers`; Bandwidth calls it `TelephoneNumberList`.
-fn rename_numbers(e: Error) -> Error {
-    renamed(e, &[("numbers", "TelephoneNumberList")])
 }
 
 /// Core's names for an order's site and peer, and Bandwidth's.
