@@ -13,6 +13,7 @@ mod helpers;
 mod lifecycle;
 mod messagemedia;
 mod number_orders;
+mod openapi_drift;
 mod orders;
 mod outbound_urls;
 mod properties;
