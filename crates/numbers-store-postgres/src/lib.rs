@@ -21,6 +21,7 @@ mod rows;
 mod search;
 mod secrets;
 mod sites;
+mod statements;
 mod tokens;
 mod webhooks;
 
@@ -231,8 +232,8 @@ fn database_url(server_url: &str, name: &str) -> String {
 /// One bound statement parameter.
 pub(crate) type Bind = Box<dyn ToSql + Sync + Send>;
 
-/// Parameters collected by `numbers_store_sql`'s WHERE builders, as driver values. Every integer
-/// column is BIGINT, so `Int` always binds as i64; the builders never produce `Null`.
+/// Parameters collected by `numbers_store_sql` (its WHERE builders and `Statement`s), as driver
+/// values. Every integer column is BIGINT, so `Int` always binds as i64.
 pub(crate) fn binds(values: Vec<SqlValue>) -> Vec<Bind> {
     values
         .into_iter()
@@ -240,7 +241,9 @@ pub(crate) fn binds(values: Vec<SqlValue>) -> Vec<Bind> {
             match v {
                 SqlValue::Text(s) => Box::new(s),
                 SqlValue::Int(i) => Box::new(i),
+                SqlValue::Bool(b) => Box::new(b),
                 SqlValue::Null => Box::new(None::<String>),
+                SqlValue::NullInt => Box::new(None::<i64>),
             }
         })
         .collect()

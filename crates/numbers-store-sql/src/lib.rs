@@ -7,6 +7,7 @@
 //! stores answer contains / ends-with searches with.
 #![forbid(unsafe_code)]
 
+pub mod account_rows;
 mod bulk_load;
 pub mod digit_index;
 mod number_row;
@@ -14,6 +15,8 @@ mod provisioning_row;
 pub mod sealed_fields;
 pub mod search_plan;
 mod search_sql;
+mod statement;
+pub mod token_rows;
 mod webhook_rows;
 
 pub use bulk_load::{inventory_is_empty_sql, search_indexes};
@@ -22,6 +25,10 @@ pub use number_row::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 pub use provisioning_row::{PROVISIONING_COLUMNS, ProvisioningRow};
 pub use search_sql::{
     Placeholder, SqlParams, SqlValue, account_filter_matches, account_numbers_where,
+};
+pub use statement::{
+    FromRow, SqlRow, Statement, UniqueKey, column_count, insert_sql, placeholders,
+    question_numbered,
 };
 pub use webhook_rows::{
     DELIVERY_COLUMNS, DeliveryRow, GONE_REASON, SUBSCRIPTION_COLUMNS, SubscriptionRow,

@@ -7,11 +7,48 @@ use numbers_core::ids::AccountId;
 use numbers_core::search::{CapabilityFilter, CapabilityMatch, DigitPattern, PatternPosition};
 use numbers_core::store::NumberFilter;
 
+/// A bound value. Both schemas hold only TEXT, BIGINT and BOOLEAN columns; a NULL says which
+/// of the first two it stands for, because PostgreSQL checks a parameter's type even when it is
+/// NULL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
     Text(String),
     Int(i64),
+    Bool(bool),
+    /// A NULL TEXT.
     Null,
+    /// A NULL BIGINT.
+    NullInt,
+}
+
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_string())
+    }
+}
+
+impl From<&String> for SqlValue {
+    fn from(v: &String) -> Self {
+        SqlValue::Text(v.clone())
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(v)
+    }
+}
+
+impl From<bool> for SqlValue {
+    fn from(v: bool) -> Self {
+        SqlValue::Bool(v)
+    }
 }
 
 impl From<Option<String>> for SqlValue {
@@ -20,9 +57,15 @@ impl From<Option<String>> for SqlValue {
     }
 }
 
+impl From<Option<&str>> for SqlValue {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_string()))
+    }
+}
+
 impl From<Option<i64>> for SqlValue {
     fn from(v: Option<i64>) -> Self {
-        v.map_or(SqlValue::Null, SqlValue::Int)
+        v.map_or(SqlValue::NullInt, SqlValue::Int)
     }
 }
 

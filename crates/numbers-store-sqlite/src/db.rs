@@ -349,7 +349,8 @@ pub(crate) fn values(params: &[SqlValue]) -> Vec<Value> {
         .map(|v| match v {
             SqlValue::Text(s) => Value::Text(s.clone()),
             SqlValue::Int(i) => Value::Integer(*i),
-            SqlValue::Null => Value::Null,
+            SqlValue::Bool(b) => Value::Integer(i64::from(*b)),
+            SqlValue::Null | SqlValue::NullInt => Value::Null,
         })
         .collect()
 }

@@ -1,0 +1,93 @@
+//! Running the shared statements (`numbers_store_sql::Statement`) on a PostgreSQL connection or
+//! transaction: the text as written (`$N` placeholders), the values as typed driver values, and
+//! each result row read through `SqlRow` into a shared row type.
+
+use numbers_core::error::{Error, Result};
+use numbers_store_sql::{FromRow, SqlRow, Statement, UniqueKey};
+use tokio_postgres::GenericClient;
+
+/// A connection or a transaction.
+pub(crate) trait Client: GenericClient + Sync {}
+
+impl<C: GenericClient + Sync> Client for C {}
+
+use crate::{binds, db_err, refs, unique_violation};
+
+/// A tokio-postgres row as the shared row types read it.
+struct Columns<'a>(&'a tokio_postgres::Row);
+
+impl SqlRow for Columns<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.0.try_get(i).map_err(db_err)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.0.try_get(i).map_err(db_err)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.0.try_get(i).map_err(db_err)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.0.try_get(i).map_err(db_err)
+    }
+    fn bool(&self, i: usize) -> Result<bool> {
+        self.0.try_get(i).map_err(db_err)
+    }
+}
+
+/// Every row `stmt` selects (or writes and returns).
+pub(crate) async fn query<R: FromRow>(c: &impl Client, stmt: &Statement) -> Result<Vec<R>> {
+    query_with(c, stmt, &db_err).await
+}
+
+/// The first row `stmt` selects, if any.
+pub(crate) async fn query_opt<R: FromRow>(c: &impl Client, stmt: &Statement) -> Result<Option<R>> {
+    Ok(query(c, stmt).await?.into_iter().next())
+}
+
+/// Runs `stmt`; the number of rows it changed.
+pub(crate) async fn execute(c: &impl Client, stmt: &Statement) -> Result<u64> {
+    execute_with(c, stmt, &db_err).await
+}
+
+/// `execute`, answering `conflict()` when the write hits the unique `key`.
+pub(crate) async fn execute_unique(
+    c: &impl Client,
+    stmt: &Statement,
+    key: UniqueKey,
+    conflict: impl Fn() -> Error + Sync,
+) -> Result<u64> {
+    execute_with(c, stmt, &|e| unique_error(e, key, &conflict)).await
+}
+
+/// PostgreSQL names the constraint a write violated.
+fn unique_error(e: tokio_postgres::Error, key: UniqueKey, conflict: &impl Fn() -> Error) -> Error {
+    if unique_violation(&e) == Some(key.constraint) {
+        conflict()
+    } else {
+        db_err(e)
+    }
+}
+
+async fn query_with<R: FromRow>(
+    c: &impl Client,
+    stmt: &Statement,
+    on_error: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<Vec<R>> {
+    let params = binds(stmt.params.clone());
+    let rows = c
+        .query(stmt.sql.as_ref(), &refs(&params))
+        .await
+        .map_err(on_error)?;
+    rows.iter().map(|r| R::from_row(&Columns(r))).collect()
+}
+
+async fn execute_with(
+    c: &impl Client,
+    stmt: &Statement,
+    on_error: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<u64> {
+    let params = binds(stmt.params.clone());
+    c.execute(stmt.sql.as_ref(), &refs(&params))
+        .await
+        .map_err(on_error)
+}
