@@ -44,6 +44,17 @@ pub(crate) async fn query_opt<R: FromRow>(c: &impl Client, stmt: &Statement) -> 
     Ok(query(c, stmt).await?.into_iter().next())
 }
 
+/// The row `stmt` writes and returns, answering `conflict()` when the write hits `key`.
+pub(crate) async fn query_unique<R: FromRow>(
+    c: &impl Client,
+    stmt: &Statement,
+    key: UniqueKey,
+    conflict: impl Fn() -> Error + Sync,
+) -> Result<Option<R>> {
+    let rows = query_with(c, stmt, &|e| unique_error(e, key, &conflict)).await?;
+    Ok(rows.into_iter().next())
+}
+
 /// Runs `stmt`; the number of rows it changed.
 pub(crate) async fn execute(c: &impl Client, stmt: &Statement) -> Result<u64> {
     execute_with(c, stmt, &db_err).await
@@ -57,6 +68,12 @@ pub(crate) async fn execute_unique(
     conflict: impl Fn() -> Error + Sync,
 ) -> Result<u64> {
     execute_with(c, stmt, &|e| unique_error(e, key, &conflict)).await
+}
+
+/// `stmt` with the rows it selects locked until the transaction ends.
+pub(crate) fn for_update(mut stmt: Statement) -> Statement {
+    stmt.sql = format!("{} FOR UPDATE", stmt.sql).into();
+    stmt
 }
 
 /// PostgreSQL names the constraint a write violated.

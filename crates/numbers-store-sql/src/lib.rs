@@ -15,6 +15,7 @@ mod provisioning_row;
 pub mod sealed_fields;
 pub mod search_plan;
 mod search_sql;
+pub mod site_rows;
 mod statement;
 pub mod token_rows;
 mod webhook_rows;

@@ -131,6 +131,16 @@ pub(crate) fn parse_id<T: std::str::FromStr>(what: &str, s: &str) -> Result<T> {
         .map_err(|_| Error::internal(format!("stored {what} '{s}' is not a UUID")))
 }
 
+/// A stored JSON column back into its value.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| Error::internal(format!("stored {what} is not valid JSON: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,17 @@ pub(crate) fn query_opt<R: FromRow>(conn: &Connection, stmt: &Statement) -> Resu
     Ok(query(conn, stmt)?.into_iter().next())
 }
 
+/// The row `stmt` writes and returns, answering `conflict()` when the write hits `key`.
+pub(crate) fn query_unique<R: FromRow>(
+    conn: &Connection,
+    stmt: &Statement,
+    key: UniqueKey,
+    conflict: impl Fn() -> Error,
+) -> Result<Option<R>> {
+    let rows = query_with(conn, stmt, &|e| unique_error(e, key, &conflict))?;
+    Ok(rows.into_iter().next())
+}
+
 /// Runs `stmt`; the number of rows it changed.
 pub(crate) fn execute(conn: &Connection, stmt: &Statement) -> Result<u64> {
     execute_with(conn, stmt, &db_error)
