@@ -9,6 +9,7 @@
 
 pub mod account_rows;
 mod bulk_load;
+pub mod catalog;
 pub mod digit_index;
 mod number_row;
 mod provisioning_row;
