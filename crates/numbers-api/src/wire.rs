@@ -182,7 +182,7 @@ impl<'a> JsonObject<'a> {
     pub fn required_str(&mut self, field: &str) -> Option<&'a str> {
         if matches!(self.field(field), Field::Absent | Field::Null) {
             let name = self.name(field);
-            self.errors.push(name, "is required");
+            self.errors.push_required(name);
             return None;
         }
         self.opt_str(field)

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::error::Error;
+use crate::error::{Error, FieldErrorKind};
 use crate::ids::{AccountId, DisconnectId};
 use crate::number::{E164, Number, NumberState};
 use crate::order::{ItemOutcome, OrderStatus};
@@ -82,7 +82,8 @@ impl NewDisconnect {
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = self.numbers.iter().find(|n| !seen.insert(*n)) {
-            return Err(Error::invalid(
+            return Err(Error::invalid_as(
+                FieldErrorKind::Duplicate,
                 "TelephoneNumberList",
                 format!("lists {dup} more than once"),
             ));

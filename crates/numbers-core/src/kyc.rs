@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{Error, FieldErrors};
+use crate::error::{Error, FieldErrorKind, FieldErrors};
 use crate::number::{E164, NumberType};
 
 pub const MAX_FIELDS: usize = 100;
@@ -294,10 +294,15 @@ impl NumberRequirements {
         let mut errors = FieldErrors::new();
         let region_code = errors.take(parse_region_code(region_code, "region_code"));
         if input.fields.len() > MAX_FIELDS {
-            errors.push("fields", format!("must list at most {MAX_FIELDS} fields"));
+            errors.push_as(
+                FieldErrorKind::TooMany,
+                "fields",
+                format!("must list at most {MAX_FIELDS} fields"),
+            );
         }
         if input.attachments.len() > MAX_ATTACHMENTS {
-            errors.push(
+            errors.push_as(
+                FieldErrorKind::TooMany,
                 "attachments",
                 format!("must list at most {MAX_ATTACHMENTS} attachments"),
             );
@@ -313,7 +318,11 @@ impl NumberRequirements {
                     ),
                 );
             } else if fields.iter().any(|g| g.name == f.name) {
-                errors.push(at("name"), format!("'{}' is listed twice", f.name));
+                errors.push_as(
+                    FieldErrorKind::Duplicate,
+                    at("name"),
+                    format!("'{}' is listed twice", f.name),
+                );
             }
             let field_type = match f.field_type.as_deref() {
                 None => Some(if f.allowed_values.is_empty() {
@@ -376,7 +385,11 @@ impl NumberRequirements {
             if let Some(id) = id
                 && attachments.iter().any(|b| b.id == id)
             {
-                errors.push(at("id"), format!("{id} is listed twice"));
+                errors.push_as(
+                    FieldErrorKind::Duplicate,
+                    at("id"),
+                    format!("{id} is listed twice"),
+                );
             }
             let title = a.title.trim().to_string();
             if title.is_empty() || title.chars().count() > 200 {
@@ -508,7 +521,7 @@ impl Registration {
                 _ => true,
             });
             match value {
-                None if field.required => errors.push(name(&field.name), "is required"),
+                None if field.required => errors.push_required(name(&field.name)),
                 None => {}
                 Some(v) => match check_value(field, v) {
                     Ok(v) => {

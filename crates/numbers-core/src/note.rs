@@ -22,7 +22,7 @@ impl NoteText {
         let mut errors = FieldErrors::new();
         let user_id = user_id.map(str::trim).unwrap_or_default();
         if user_id.is_empty() {
-            errors.push("UserId", "is required");
+            errors.push_required("UserId");
         } else if user_id.chars().count() > NOTE_USER_MAX_CHARS {
             errors.push(
                 "UserId",
@@ -31,7 +31,7 @@ impl NoteText {
         }
         let description = description.map(str::trim).unwrap_or_default();
         if description.is_empty() {
-            errors.push("Description", "is required");
+            errors.push_required("Description");
         } else if description.chars().count() > NOTE_MAX_CHARS {
             errors.push(
                 "Description",

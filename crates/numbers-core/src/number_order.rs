@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Timestamp;
-use crate::error::{Error, FieldErrors};
+use crate::error::{ConflictKind, Error, FieldErrorKind, FieldErrors, Resource};
 use crate::event::EventKind;
 use crate::ids::{AccountId, NumberId, NumberOrderId, OrderId, ReservationId};
 use crate::kyc::{NumberRequirements, Registration};
@@ -312,7 +312,7 @@ impl NumberOrder {
             NumberOrderState::Created => Ok(()),
             NumberOrderState::Expired => Err(expired(self)),
             other => Err(Error::conflict(
-                "NUMBER_ORDER_NOT_EDITABLE",
+                ConflictKind::NumberOrderNotEditable,
                 format!(
                     "number order {} is {}; only a CREATED order can be changed",
                     self.id,
@@ -337,7 +337,7 @@ impl NumberOrder {
     pub fn put_attachment(&mut self, meta: AttachmentMeta, now: Timestamp) -> Result<(), Error> {
         self.require_editable(now)?;
         if self.requirements.attachment(meta.attachment_id).is_none() {
-            return Err(Error::not_found("attachment", meta.attachment_id));
+            return Err(Error::not_found(Resource::Attachment, meta.attachment_id));
         }
         let mut meta = meta;
         if let Some(old) = self
@@ -368,7 +368,8 @@ impl NumberOrder {
         let empty = Registration::default();
         let registration = self.registration.as_ref().unwrap_or(&empty);
         for field in registration.missing(&self.requirements) {
-            errors.push(
+            errors.push_as(
+                FieldErrorKind::Required,
                 format!("registration.{field}"),
                 "is required before submitting",
             );
@@ -522,7 +523,7 @@ impl NumberOrder {
 
 fn expired(order: &NumberOrder) -> Error {
     Error::conflict(
-        "NUMBER_ORDER_EXPIRED",
+        ConflictKind::NumberOrderExpired,
         format!(
             "number order {} expired at {}; create a new one",
             order.id,
@@ -533,7 +534,7 @@ fn expired(order: &NumberOrder) -> Error {
 
 fn wrong_state(order: &NumberOrder, state: NumberOrderState, verb: &str, needs: &str) -> Error {
     Error::conflict(
-        "NUMBER_ORDER_STATE",
+        ConflictKind::NumberOrderState,
         format!(
             "number order {} is {}; only a {needs} order can be {verb}",
             order.id,
@@ -664,7 +665,7 @@ mod tests {
         assert!(matches!(
             o.clone().apply(&NumberOrderAction::Submit, late),
             Err(Error::Conflict {
-                code: "NUMBER_ORDER_EXPIRED",
+                kind: ConflictKind::NumberOrderExpired,
                 ..
             })
         ));

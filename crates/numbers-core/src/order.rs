@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::error::Error;
+use crate::error::{Error, FieldErrorKind};
 use crate::ids::{AccountId, NumberId, OrderId, ReservationId};
 use crate::number::{AssignmentData, ClaimRefusal, E164, Number};
 use crate::search::SearchQuery;
@@ -87,7 +87,8 @@ impl OrderRequest {
                 Err(Error::invalid("numbers", "must list at least one number"))
             }
             OrderRequest::Numbers(numbers) if numbers.len() > MAX_EXPLICIT_NUMBERS => {
-                Err(Error::invalid(
+                Err(Error::invalid_as(
+                    FieldErrorKind::TooMany,
                     "numbers",
                     format!("must list at most {MAX_EXPLICIT_NUMBERS} numbers"),
                 ))
@@ -95,7 +96,8 @@ impl OrderRequest {
             OrderRequest::Numbers(numbers) => {
                 let mut seen = std::collections::HashSet::new();
                 match numbers.iter().find(|n| !seen.insert(*n)) {
-                    Some(dup) => Err(Error::invalid(
+                    Some(dup) => Err(Error::invalid_as(
+                        FieldErrorKind::Duplicate,
                         "numbers",
                         format!("lists {dup} more than once"),
                     )),

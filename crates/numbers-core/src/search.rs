@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, FieldErrors};
+use crate::error::{Error, FieldErrorKind, FieldErrors};
 use crate::number::nanp::{TOLL_FREE_NPAS, is_valid_code};
 use crate::number::{Capabilities, Classification, E164, NumberType, vanity};
 use crate::page::decode_token;
@@ -553,12 +553,18 @@ impl SearchQueryBuilder {
         }
         let state_missing = q.state.is_none();
         if state_missing && let Some(field) = &self.rate_center_field {
-            self.errors
-                .push("state", format!("is required with {field}"));
+            self.errors.push_as(
+                FieldErrorKind::Required,
+                "state",
+                format!("is required with {field}"),
+            );
         }
         if state_missing && let Some(field) = &self.city_field {
-            self.errors
-                .push("state", format!("is required with {field}"));
+            self.errors.push_as(
+                FieldErrorKind::Required,
+                "state",
+                format!("is required with {field}"),
+            );
         }
         if let Some(tf) = &self.toll_free_field {
             let geographic = self

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::error::{Error, FieldErrors};
+use crate::error::{ConflictKind, Error, FieldErrors};
 use crate::ids::AccountId;
 
 pub const SITE_NAME_MAX_CHARS: usize = 50;
@@ -92,7 +92,7 @@ impl SiteFields {
         let mut errors = FieldErrors::new();
         let name = name.map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            errors.push("Name", "is required");
+            errors.push_required("Name");
         } else if name.chars().count() > SITE_NAME_MAX_CHARS {
             errors.push(
                 "Name",
@@ -152,7 +152,7 @@ impl PeerFields {
         let mut errors = FieldErrors::new();
         let name = name.map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            errors.push("PeerName", "is required");
+            errors.push_required("PeerName");
         } else if name.chars().count() > PEER_NAME_MAX_CHARS {
             errors.push(
                 "PeerName",
@@ -198,7 +198,7 @@ pub fn resolve_order_peer(peers: &[SipPeer], requested: Option<i64>) -> Result<i
     match requested {
         Some(id) if peers.iter().any(|p| p.id == id) => Ok(id),
         Some(id) => Err(Error::invalid(
-            "PeerId",
+            "peer_id",
             format!("SIP peer {id} does not exist under this site"),
         )),
         None => peers
@@ -207,16 +207,12 @@ pub fn resolve_order_peer(peers: &[SipPeer], requested: Option<i64>) -> Result<i
             .map(|p| p.id)
             .ok_or_else(|| {
                 Error::conflict(
-                    NO_DEFAULT_PEER,
+                    ConflictKind::NoDefaultPeer,
                     "no default SIP peer is set on the account and site",
                 )
             }),
     }
 }
-
-pub const NO_DEFAULT_PEER: &str = "NO_DEFAULT_PEER";
-pub const SITE_HAS_PEERS: &str = "SITE_HAS_PEERS";
-pub const PEER_NAME_TAKEN: &str = "PEER_NAME_TAKEN";
 
 #[cfg(test)]
 mod tests {
@@ -249,7 +245,7 @@ mod tests {
         assert!(matches!(
             resolve_order_peer(&[peer(1, false)], None),
             Err(Error::Conflict {
-                code: NO_DEFAULT_PEER,
+                kind: ConflictKind::NoDefaultPeer,
                 ..
             })
         ));

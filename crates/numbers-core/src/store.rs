@@ -219,7 +219,7 @@ pub trait OrderStore: Send + Sync {
     /// Ids of BACKORDERED orders, oldest first, to be retried.
     async fn backordered_orders(&self, limit: u32) -> Result<Vec<OrderId>>;
     /// One fulfilment attempt in one transaction (see `order::plan_explicit` / `plan_search`).
-    /// A final order is returned unchanged. `Conflict { code: "RETRY" }` asks the caller to retry.
+    /// A final order is returned unchanged. `Conflict` of kind `Retry` (`Error::is_retry`) asks the caller to retry.
     async fn fulfil_order(&self, id: OrderId, now: Timestamp) -> Result<Order>;
     /// Stops a BACKORDERED order from waiting (`order::status_after_close`). `Conflict` if the
     /// order is not backordered.
@@ -380,11 +380,11 @@ pub trait SiteStore: Send + Sync {
         fields: &SiteFields,
         now: Timestamp,
     ) -> Result<Option<Site>>;
-    /// False if unknown; `Conflict { code: site::SITE_HAS_PEERS }` while it has peers.
+    /// False if unknown; `Conflict` of kind `SiteHasPeers` while it has peers.
     async fn delete_site(&self, account: AccountId, id: i64) -> Result<bool>;
     /// `None` if the site is unknown. The peer becomes the site's default per
     /// `site::becomes_default` (the previous default stops being one); a name already used in the
-    /// site is `Conflict { code: site::PEER_NAME_TAKEN }`.
+    /// site is `Conflict` of kind `PeerNameTaken`.
     async fn create_peer(
         &self,
         account: AccountId,

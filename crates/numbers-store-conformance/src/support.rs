@@ -108,7 +108,7 @@ pub async fn fulfil(store: &DynStore, id: OrderId, now: Timestamp) -> Order {
     for _ in 0..200 {
         match store.fulfil_order(id, now).await {
             Ok(order) => return order,
-            Err(Error::Conflict { code: "RETRY", .. }) => tokio::task::yield_now().await,
+            Err(e) if e.is_retry() => tokio::task::yield_now().await,
             Err(e) => panic!("fulfil_order({id}) failed: {e:?}"),
         }
     }
@@ -185,7 +185,7 @@ pub async fn last_seq(store: &DynStore) -> i64 {
 #[track_caller]
 pub fn expect_conflict<T: Debug>(result: Result<T>, code: &str, what: &str) {
     match result {
-        Err(Error::Conflict { code: got, .. }) if got == code => {}
+        Err(Error::Conflict { kind, .. }) if kind.code() == code => {}
         other => panic!("{what}: expected Conflict {{ code: {code} }}, got {other:?}"),
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use numbers_core::account::{Account, ApiKey, KeyOwner};
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::store::AccountStore;
 use numbers_store_sql::account_rows::{self as sql, ACCOUNT_PKEY, KEY_PKEY};
@@ -15,7 +15,7 @@ use crate::{PostgresStore, db_err};
 async fn insert_key(c: &impl Client, key: &ApiKey) -> Result<()> {
     execute_unique(c, &sql::insert_key(key), KEY_PKEY, || {
         Error::conflict(
-            "KEY_EXISTS",
+            ConflictKind::KeyExists,
             format!("API key {} already exists", key.key_id),
         )
     })
@@ -30,7 +30,7 @@ impl AccountStore for PostgresStore {
         let tx = client.transaction().await.map_err(db_err)?;
         execute_unique(&*tx, &sql::insert_account(account), ACCOUNT_PKEY, || {
             Error::conflict(
-                "ACCOUNT_EXISTS",
+                ConflictKind::AccountExists,
                 format!("account {} already exists", account.id),
             )
         })

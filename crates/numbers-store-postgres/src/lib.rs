@@ -257,7 +257,7 @@ pub(crate) fn refs(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 pub(crate) fn retry(why: impl Into<String>) -> Error {
-    Error::conflict("RETRY", why)
+    Error::retry(why)
 }
 
 /// The constraint a unique violation hit, if `e` is one.
@@ -270,7 +270,7 @@ pub(crate) fn unique_violation(e: &tokio_postgres::Error) -> Option<&str> {
     }
 }
 
-/// Driver errors as domain errors: lost races become `Conflict { code: "RETRY" }` (the caller
+/// Driver errors as domain errors: lost races become `Error::retry` (the caller
 /// runs the whole step again); everything else is internal.
 pub(crate) fn db_err(e: tokio_postgres::Error) -> Error {
     if let Some(code) = e.code()

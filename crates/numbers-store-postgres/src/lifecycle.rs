@@ -25,7 +25,10 @@ async fn lock_owned(tx: &Transaction<'_>, account: AccountId, e164: &E164) -> Re
         .map_err(db_err)?;
     match row.as_ref().map(number_from_row).transpose()? {
         Some(n) if n.state == NumberState::Assigned && n.owner == Some(account) => Ok(n),
-        _ => Err(Error::not_found("number", e164)),
+        _ => Err(Error::not_found(
+            numbers_core::error::Resource::Number,
+            e164,
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 //! `SKIP LOCKED`, so concurrent orders take different numbers instead of queueing), lets
 //! `numbers_core::order::plan_*` decide, then claims by conditional update. The unique index
 //! `assignments_one_live_per_number` backs the claim at the database level: a violation rolls the
-//! attempt back as `Conflict { code: "RETRY" }`.
+//! attempt back as `Error::retry`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -149,7 +149,7 @@ fn repeated(existing: Order, new: &NewOrder) -> Result<CreatedOrder> {
         Ok(CreatedOrder::Existing(existing))
     } else {
         Err(Error::conflict(
-            "IDEMPOTENCY_KEY_REUSED",
+            numbers_core::error::ConflictKind::IdempotencyKeyReused,
             "this idempotency key was already used with a different request",
         ))
     }
@@ -500,7 +500,7 @@ impl OrderStore for PostgresStore {
         let tx = client.transaction().await.map_err(db_err)?;
         let mut order = lock_order(&tx, None, id)
             .await?
-            .ok_or_else(|| Error::not_found("order", id))?;
+            .ok_or_else(|| Error::not_found(numbers_core::error::Resource::Order, id))?;
         if order.status.is_final() {
             return Ok(order);
         }
@@ -575,7 +575,7 @@ impl OrderStore for PostgresStore {
         };
         if order.status != OrderStatus::Backordered {
             return Err(Error::conflict(
-                "ORDER_NOT_BACKORDERED",
+                numbers_core::error::ConflictKind::OrderNotBackordered,
                 format!("order {id} is not backordered"),
             ));
         }

@@ -148,7 +148,12 @@ impl ProvisioningStore for PostgresStore {
             .map_err(db_err)?;
         let mut n = match row.as_ref().map(number_from_row).transpose()? {
             Some(n) if n.state == NumberState::Assigned && n.owner == Some(account) => n,
-            _ => return Err(Error::not_found("number", e164)),
+            _ => {
+                return Err(Error::not_found(
+                    numbers_core::error::Resource::Number,
+                    e164,
+                ));
+            }
         };
         let assignment_id = n.assignment_id.ok_or_else(|| {
             Error::internal(format!("assigned number {e164} has no assignment id"))

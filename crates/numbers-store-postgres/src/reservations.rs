@@ -258,7 +258,7 @@ impl ReservationStore for PostgresStore {
         };
         if reservation.status_at(now) != ReservationStatus::Active {
             return Err(Error::conflict(
-                "RESERVATION_NOT_ACTIVE",
+                numbers_core::error::ConflictKind::ReservationNotActive,
                 format!(
                     "reservation {id} is {}",
                     reservation.status_at(now).as_str().to_ascii_lowercase()

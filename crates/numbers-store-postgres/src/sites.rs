@@ -5,9 +5,9 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::ids::AccountId;
-use numbers_core::site::{PEER_NAME_TAKEN, PeerFields, SITE_HAS_PEERS, SipPeer, Site, SiteFields};
+use numbers_core::site::{PeerFields, SipPeer, Site, SiteFields};
 use numbers_core::store::SiteStore;
 use numbers_store_sql::site_rows::{self as sql, PEER_NAME_KEY};
 
@@ -41,7 +41,7 @@ async fn site_peers(
 
 fn name_taken() -> Error {
     Error::conflict(
-        PEER_NAME_TAKEN,
+        ConflictKind::PeerNameTaken,
         "a SIP peer with this name already exists in the site",
     )
 }
@@ -100,7 +100,7 @@ impl SiteStore for PostgresStore {
             None => return Ok(false),
             Some(peers) if !peers.is_empty() => {
                 return Err(Error::conflict(
-                    SITE_HAS_PEERS,
+                    ConflictKind::SiteHasPeers,
                     "a site can only be deleted when it has no SIP peers",
                 ));
             }

@@ -67,7 +67,7 @@ async fn fulfil(store: &dyn Store, id: OrderId, now: Timestamp) -> Order {
     for _ in 0..500 {
         match store.fulfil_order(id, now).await {
             Ok(o) => return o,
-            Err(Error::Conflict { code: "RETRY", .. }) => tokio::task::yield_now().await,
+            Err(e) if e.is_retry() => tokio::task::yield_now().await,
             Err(e) => panic!("fulfil_order failed: {e:?}"),
         }
     }
@@ -414,7 +414,7 @@ async fn idempotency_key_under_concurrency() {
     assert!(matches!(
         store.create_order(&other).await,
         Err(Error::Conflict {
-            code: "IDEMPOTENCY_KEY_REUSED",
+            kind: numbers_core::error::ConflictKind::IdempotencyKeyReused,
             ..
         })
     ));

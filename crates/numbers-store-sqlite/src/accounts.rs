@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use numbers_core::account::{Account, ApiKey, KeyOwner};
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::ids::AccountId;
 use numbers_core::store::AccountStore;
 use numbers_store_sql::account_rows::{self as sql, ACCOUNT_PKEY, KEY_PKEY};
@@ -16,7 +16,7 @@ use crate::statements::{execute, execute_unique, query, query_opt};
 fn insert_key(conn: &Connection, key: &ApiKey) -> Result<()> {
     execute_unique(conn, &sql::insert_key(key), KEY_PKEY, || {
         Error::conflict(
-            "KEY_EXISTS",
+            ConflictKind::KeyExists,
             format!("API key {} already exists", key.key_id),
         )
     })?;
@@ -30,7 +30,7 @@ impl AccountStore for SqliteStore {
         self.write(move |tx| {
             execute_unique(tx, &sql::insert_account(&account), ACCOUNT_PKEY, || {
                 Error::conflict(
-                    "ACCOUNT_EXISTS",
+                    ConflictKind::AccountExists,
                     format!("account {} already exists", account.id),
                 )
             })?;

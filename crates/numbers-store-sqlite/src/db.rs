@@ -339,7 +339,7 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 pub(crate) fn retry(message: impl Into<String>) -> Error {
-    Error::conflict("RETRY", message)
+    Error::retry(message)
 }
 
 /// The shared WHERE builders' values as rusqlite values.
@@ -407,13 +407,22 @@ mod tests {
         let a = pool.write(insert(1));
         let b = pool.write(|conn| {
             insert(2)(conn)?;
-            Err::<(), _>(Error::conflict("NO", "changed my mind"))
+            Err::<(), _>(Error::conflict(
+                numbers_core::error::ConflictKind::ConcurrentUpdate,
+                "changed my mind",
+            ))
         });
         let c = pool.write(insert(3));
         let (a, b, c) = tokio::join!(a, b, c);
         assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
         assert!(
-            matches!(b, Err(Error::Conflict { code: "NO", .. })),
+            matches!(
+                b,
+                Err(Error::Conflict {
+                    kind: numbers_core::error::ConflictKind::ConcurrentUpdate,
+                    ..
+                })
+            ),
             "{b:?}"
         );
         assert_eq!(values_of(&pool).await, vec![1, 3]);

@@ -20,7 +20,7 @@ use crate::rows::{insert_event, number_by_e164, number_event, select_numbers, up
 pub(crate) fn owned_number(conn: &Connection, account: AccountId, e164: &E164) -> Result<Number> {
     number_by_e164(conn, e164.as_str())?
         .filter(|n| n.state == NumberState::Assigned && n.owner == Some(account))
-        .ok_or_else(|| Error::not_found("number", e164))
+        .ok_or_else(|| Error::not_found(numbers_core::error::Resource::Number, e164))
 }
 
 /// Releases a number the caller found ASSIGNED to `account` (inside its transaction): AGING until

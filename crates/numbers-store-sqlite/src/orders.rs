@@ -66,7 +66,10 @@ fn insert_order(conn: &Connection, o: &NewOrder) -> Result<()> {
     .map_err(|e| {
         if is_unique_violation(&e) {
             // The idempotency key is looked up first inside this transaction, so this is the id.
-            Error::conflict("ORDER_EXISTS", format!("order {} already exists", o.id))
+            Error::conflict(
+                numbers_core::error::ConflictKind::OrderExists,
+                format!("order {} already exists", o.id),
+            )
         } else {
             Error::internal(format!("sqlite: {e}"))
         }
@@ -155,7 +158,8 @@ fn settle_reservation(conn: &Connection, id: ReservationId, now: Timestamp) -> R
 }
 
 fn fulfil(conn: &Connection, id: OrderId, now: Timestamp) -> Result<Order> {
-    let mut order = load_order(conn, None, id)?.ok_or_else(|| Error::not_found("order", id))?;
+    let mut order = load_order(conn, None, id)?
+        .ok_or_else(|| Error::not_found(numbers_core::error::Resource::Order, id))?;
     if order.status.is_final() {
         return Ok(order);
     }
@@ -256,7 +260,7 @@ impl OrderStore for SqliteStore {
                         return Ok(CreatedOrder::Existing(earlier));
                     }
                     return Err(Error::conflict(
-                        "IDEMPOTENCY_KEY_REUSED",
+                        numbers_core::error::ConflictKind::IdempotencyKeyReused,
                         "this idempotency key was already used with a different request",
                     ));
                 }
@@ -386,7 +390,7 @@ impl OrderStore for SqliteStore {
             };
             if order.status != OrderStatus::Backordered {
                 return Err(Error::conflict(
-                    "ORDER_NOT_BACKORDERED",
+                    numbers_core::error::ConflictKind::OrderNotBackordered,
                     format!("order {id} is not backordered"),
                 ));
             }

@@ -164,7 +164,7 @@ impl ReservationStore for SqliteStore {
             };
             if r.status_at(now) != ReservationStatus::Active {
                 return Err(Error::conflict(
-                    "RESERVATION_NOT_ACTIVE",
+                    numbers_core::error::ConflictKind::ReservationNotActive,
                     format!("reservation {id} is no longer active"),
                 ));
             }

@@ -170,7 +170,7 @@ static UPDATE_NUMBER: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Writes the lifecycle columns of `n` (whose `version` is already the new one) if the row is
-/// still at `n.version - 1`; a lost race is `Conflict { code: "RETRY" }`.
+/// still at `n.version - 1`; a lost race is `Error::retry`.
 pub(crate) fn update_number(conn: &Connection, n: &Number) -> Result<()> {
     let mut vals = values(&NumberRow::state_values(n)?);
     vals.push(Value::Integer(n.version));

@@ -5,9 +5,9 @@
 
 use async_trait::async_trait;
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::ids::AccountId;
-use numbers_core::site::{PEER_NAME_TAKEN, PeerFields, SITE_HAS_PEERS, SipPeer, Site, SiteFields};
+use numbers_core::site::{PeerFields, SipPeer, Site, SiteFields};
 use numbers_core::store::SiteStore;
 use numbers_store_sql::site_rows::{self as sql, PEER_NAME_KEY};
 use rusqlite::Connection;
@@ -29,7 +29,7 @@ fn site_peers(conn: &Connection, account: AccountId, site_id: i64) -> Result<Opt
 
 fn name_taken() -> Error {
     Error::conflict(
-        PEER_NAME_TAKEN,
+        ConflictKind::PeerNameTaken,
         "a SIP peer with this name already exists in the site",
     )
 }
@@ -87,7 +87,7 @@ impl SiteStore for SqliteStore {
         self.write(move |tx| match site_peers(tx, account, id)? {
             None => Ok(false),
             Some(peers) if !peers.is_empty() => Err(Error::conflict(
-                SITE_HAS_PEERS,
+                ConflictKind::SiteHasPeers,
                 "a site can only be deleted when it has no SIP peers",
             )),
             Some(_) => Ok(execute(tx, &sql::delete_site(id))? > 0),

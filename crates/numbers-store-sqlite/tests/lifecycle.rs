@@ -265,7 +265,7 @@ async fn reservations_expire_and_cannot_be_released_after() {
         1
     );
     match store.release_reservation(a, rid, hours(2)).await {
-        Err(Error::Conflict { code, .. }) => assert_eq!(code, "RESERVATION_NOT_ACTIVE"),
+        Err(Error::Conflict { kind, .. }) => assert_eq!(kind.code(), "RESERVATION_NOT_ACTIVE"),
         other => panic!("{other:?}"),
     }
     assert_eq!(store.expire_reservations(minutes(59), 10).await.unwrap(), 0);
@@ -366,7 +366,7 @@ async fn backorders_wait_then_complete_and_announce_once() {
 
     // Closing: only backordered orders.
     match store.close_backorder(a, order.id, minutes(6)).await {
-        Err(Error::Conflict { code, .. }) => assert_eq!(code, "ORDER_NOT_BACKORDERED"),
+        Err(Error::Conflict { kind, .. }) => assert_eq!(kind.code(), "ORDER_NOT_BACKORDERED"),
         other => panic!("{other:?}"),
     }
     let mut waiting = search_order(a, seattle_query(10), 1, minutes(7));
@@ -402,7 +402,7 @@ async fn idempotency_keys() {
     let mut different = same.clone();
     different.request_fingerprint = "other".into();
     match store.create_order(&different).await {
-        Err(Error::Conflict { code, .. }) => assert_eq!(code, "IDEMPOTENCY_KEY_REUSED"),
+        Err(Error::Conflict { kind, .. }) => assert_eq!(kind.code(), "IDEMPOTENCY_KEY_REUSED"),
         other => panic!("{other:?}"),
     }
     // Another account may use the same key.

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors};
 use numbers_core::number::{Number, NumberType};
 use numbers_core::search::{PatternPosition, ProtectedFilter, SearchQuery};
 
@@ -187,7 +187,8 @@ fn parse_query(q: &QueryPairs) -> Result<SearchQuery, Error> {
         ])
         .is_empty()
         {
-            errors.push(
+            errors.push_as(
+                FieldErrorKind::Unsupported,
                 "orderBy",
                 "is not supported for the specified search criteria",
             );

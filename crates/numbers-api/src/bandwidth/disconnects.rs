@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use numbers_core::disconnect::{Disconnect, DisconnectMode, NOT_ON_ACCOUNT, ProtectedChange};
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrors, Resource};
 use numbers_core::ids::DisconnectId;
 use numbers_core::service::DisconnectSubmission;
 use numbers_core::store::DisconnectFilter;
@@ -141,8 +141,12 @@ fn status_document(d: &Disconnect) -> El {
 }
 
 fn disconnect_id(raw: &str) -> BwResult<DisconnectId> {
-    raw.parse()
-        .map_err(|_| BwError::core(Area::Disconnects, Error::not_found("disconnect", raw)))
+    raw.parse().map_err(|_| {
+        BwError::core(
+            Area::Disconnects,
+            Error::not_found(Resource::Disconnect, raw),
+        )
+    })
 }
 
 pub async fn create(

@@ -2,13 +2,15 @@
 //! `<SearchResult><Error>` for search, `<…Response><ErrorList><Error>` for orders and
 //! disconnects, `<…Response><ResponseStatus>` for everything else — with numeric codes per area
 //! (4xxx search, 5xxx orders, 5040–5047 reservations, 12xxx sites…). Each endpoint names its
-//! `Area`; the area picks the envelope and translates the core error (variant, field name,
-//! conflict code) into the code and HTTP status Bandwidth uses.
+//! `Area`; the area picks the envelope and translates the core error (variant, field name and
+//! `FieldErrorKind`, `ConflictKind`, `Resource`) into the code and HTTP status Bandwidth uses.
+//! Every decision is a `match` on those types: no message text is inspected, so rewording a core
+//! message never changes a Bandwidth code.
 
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::{Error, FieldError};
+use numbers_core::error::{ConflictKind, Error, FieldError, FieldErrorKind, Resource};
 
 use super::xml::El;
 
@@ -96,7 +98,7 @@ impl BwError {
                     (Area::Reservations, _) => {
                         (5042, format!("Reservation {id} for this account not found"))
                     }
-                    (Area::Sites | Area::SipPeers, "site") => {
+                    (Area::Sites | Area::SipPeers, Resource::Site) => {
                         (12016, format!("Site '{id}' does not exist"))
                     }
                     (Area::SipPeers, _) => (13500, format!("SipPeer '{id}' does not exist")),
@@ -106,8 +108,8 @@ impl BwError {
                 };
                 out.errors = vec![(code, description)];
             }
-            Error::Conflict { code, message } => {
-                let (status, bw) = conflict_code(area, code);
+            Error::Conflict { kind, message } => {
+                let (status, bw) = conflict_code(area, kind);
                 out.status = status;
                 out.errors = vec![(bw, message)];
             }
@@ -209,9 +211,32 @@ impl IntoResponse for BwError {
     }
 }
 
-/// The code of a field error, by area and the field's wire name.
+/// Renames core field names to this dialect's (e.g. `numbers` → `TelephoneNumberList`), so the
+/// codes and descriptions below see Bandwidth's names.
+pub fn renamed(error: Error, names: &[(&str, &str)]) -> Error {
+    match error {
+        Error::Validation(mut errors) => {
+            for f in &mut errors {
+                if let Some((_, to)) = names.iter().find(|(from, _)| f.field == *from) {
+                    f.field = (*to).to_string();
+                }
+            }
+            Error::Validation(errors)
+        }
+        other => other,
+    }
+}
+
+/// The code of a field error, by area, the field's wire name and the error's kind.
 fn validation_code(area: Area, f: &FieldError) -> u32 {
+    use FieldErrorKind::{Duplicate, Invalid, Required, TooMany, Unsupported};
     let field = f.field.as_str();
+    // Bandwidth's "too many numbers" and "a number twice" codes, shared by orders and disconnects.
+    let number_list = |otherwise: u32| match f.kind {
+        Duplicate => 5093,
+        TooMany => 5095,
+        Required | Unsupported | Invalid => otherwise,
+    };
     match area {
         Area::Search => match field {
             "areaCode" => 4000,
@@ -223,50 +248,46 @@ fn validation_code(area: Area, f: &FieldError) -> u32 {
             "state" => 4006,
             "zip" => 4007,
             "lata" => 4008,
-            "orderBy" if f.reason.contains("not supported") => 4021,
-            "orderBy" => 4020,
+            "orderBy" => match f.kind {
+                Unsupported => 4021,
+                Required | Duplicate | TooMany | Invalid => 4020,
+            },
             "protected" => 4022,
             _ => 4010,
         },
         Area::Orders => match field {
-            "SiteId" if f.reason == "is required" => 5022,
-            "SiteId" => 5016,
+            "SiteId" => match f.kind {
+                Required => 5022,
+                Duplicate | TooMany | Unsupported | Invalid => 5016,
+            },
             "PeerId" => 5023,
             "Quantity" | "quantity" => 5009,
             "CustomerOrderId" => 5052,
             "TnAttributes" => 5102,
             "BackOrderRequested" => 5522,
-            "numbers" | "TelephoneNumberList" if f.reason.contains("more than once") => 5093,
-            "numbers" | "TelephoneNumberList" if f.reason.contains("at most") => 5095,
-            "numbers" | "TelephoneNumber" | "TelephoneNumberList" => 5070,
+            "numbers" | "TelephoneNumberList" => number_list(5070),
+            "TelephoneNumber" => 5070,
             "ReservationId" => 5045,
             "CloseOrder" => 5060,
             _ if field.starts_with("search") || field.contains('.') => 5000,
             _ => 1003,
         },
         Area::Disconnects => match field {
-            "TelephoneNumberList" if f.reason.contains("more than once") => 5093,
-            "TelephoneNumberList" if f.reason.contains("at most") => 5095,
+            "TelephoneNumberList" => number_list(5070),
             "DisconnectMode" => 5084,
             "Protected" => 5108,
             "CustomerOrderId" => 5052,
             _ => 5070,
         },
         Area::Reservations => 5045,
-        Area::Sites => {
-            if f.reason == "is required" {
-                1003
-            } else {
-                1006
-            }
-        }
-        Area::SipPeers => {
-            if f.reason == "is required" {
-                1003
-            } else {
-                13582
-            }
-        }
+        Area::Sites => match f.kind {
+            Required => 1003,
+            Duplicate | TooMany | Unsupported | Invalid => 1006,
+        },
+        Area::SipPeers => match f.kind {
+            Required => 1003,
+            Duplicate | TooMany | Unsupported | Invalid => 13582,
+        },
         Area::Notes => match field {
             "UserId" => 12501,
             _ => 12502,
@@ -275,10 +296,13 @@ fn validation_code(area: Area, f: &FieldError) -> u32 {
         Area::Subscriptions => match field {
             "OrderType" => 14500,
             "EmailSubscription" => 14502,
-            "URL" if f.reason == "is required" => 14503,
+            "URL" => match f.kind {
+                Required => 14503,
+                Duplicate | TooMany | Unsupported | Invalid => 14506,
+            },
+            // The engine's own check (private or self-pointing addresses).
+            "url" => 14506,
             "BasicAuthentication" => 14505,
-            // `url` is the engine's own check (private or self-pointing addresses).
-            "URL" | "url" => 14506,
             "EventType" => 14507,
             "Subscription" => 14508,
             _ => 14501,
@@ -287,15 +311,106 @@ fn validation_code(area: Area, f: &FieldError) -> u32 {
     }
 }
 
-fn conflict_code(area: Area, code: &str) -> (StatusCode, u32) {
-    use numbers_core::site::{NO_DEFAULT_PEER, PEER_NAME_TAKEN, SITE_HAS_PEERS};
-    match (area, code) {
-        (_, c) if c == NO_DEFAULT_PEER => (StatusCode::BAD_REQUEST, 5020),
-        (_, c) if c == SITE_HAS_PEERS => (StatusCode::BAD_REQUEST, 12054),
-        (_, c) if c == PEER_NAME_TAKEN => (StatusCode::CONFLICT, 13553),
-        (Area::Reservations, "NUMBERS_UNAVAILABLE") => (StatusCode::BAD_REQUEST, 5041),
-        (Area::Reservations, _) => (StatusCode::BAD_REQUEST, 5047),
-        (Area::Orders, "ORDER_NOT_BACKORDERED") => (StatusCode::BAD_REQUEST, 5060),
-        _ => (StatusCode::CONFLICT, 1019),
+fn conflict_code(area: Area, kind: ConflictKind) -> (StatusCode, u32) {
+    use ConflictKind as K;
+    match kind {
+        K::NoDefaultPeer => (StatusCode::BAD_REQUEST, 5020),
+        K::SiteHasPeers => (StatusCode::BAD_REQUEST, 12054),
+        K::PeerNameTaken => (StatusCode::CONFLICT, 13553),
+        K::NumbersUnavailable if area == Area::Reservations => (StatusCode::BAD_REQUEST, 5041),
+        K::OrderNotBackordered if area == Area::Orders => (StatusCode::BAD_REQUEST, 5060),
+        K::Retry
+        | K::ConcurrentUpdate
+        | K::AccountExists
+        | K::KeyExists
+        | K::OrderExists
+        | K::IdempotencyKeyReused
+        | K::OrderNotBackordered
+        | K::ReservationNotActive
+        | K::NumbersUnavailable
+        | K::Claim(_)
+        | K::NumberUnavailable
+        | K::InsufficientInventory
+        | K::NumberOrderNotEditable
+        | K::NumberOrderExpired
+        | K::NumberOrderState
+        | K::EventNotRendered => match area {
+            Area::Reservations => (StatusCode::BAD_REQUEST, 5047),
+            _ => (StatusCode::CONFLICT, 1019),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(area: Area, f: FieldError) -> u32 {
+        validation_code(area, &f)
+    }
+
+    /// The code follows the kind, whatever the message says.
+    #[test]
+    fn codes_follow_kinds_not_messages() {
+        use FieldErrorKind::*;
+        let reworded = "anything at all, more than once, at most, not supported";
+        assert_eq!(
+            code(Area::Search, FieldError::of(Unsupported, "orderBy", "x")),
+            4021
+        );
+        assert_eq!(
+            code(Area::Search, FieldError::new("orderBy", reworded)),
+            4020
+        );
+        assert_eq!(code(Area::Orders, FieldError::required("SiteId")), 5022);
+        assert_eq!(
+            code(Area::Orders, FieldError::new("SiteId", "is required")),
+            5016
+        );
+        for area in [Area::Orders, Area::Disconnects] {
+            let list = |kind| code(area, FieldError::of(kind, "TelephoneNumberList", "x"));
+            assert_eq!(list(Duplicate), 5093);
+            assert_eq!(list(TooMany), 5095);
+            assert_eq!(list(Invalid), 5070);
+        }
+        assert_eq!(code(Area::Sites, FieldError::required("Name")), 1003);
+        assert_eq!(
+            code(Area::SipPeers, FieldError::new("PeerName", reworded)),
+            13582
+        );
+        assert_eq!(
+            code(Area::Subscriptions, FieldError::required("URL")),
+            14503
+        );
+        assert_eq!(
+            code(Area::Subscriptions, FieldError::new("URL", "bad")),
+            14506
+        );
+    }
+
+    #[test]
+    fn core_field_names_are_renamed() {
+        let e = renamed(
+            Error::required("site_id"),
+            &[("site_id", "SiteId"), ("peer_id", "PeerId")],
+        );
+        let BwError { errors, .. } = BwError::core(Area::Orders, e);
+        assert_eq!(errors, vec![(5022, "SiteId: is required".to_string())]);
+    }
+
+    #[test]
+    fn conflicts_by_kind_and_area() {
+        let c = |area, kind| conflict_code(area, kind).1;
+        assert_eq!(
+            c(Area::Reservations, ConflictKind::NumbersUnavailable),
+            5041
+        );
+        assert_eq!(c(Area::Orders, ConflictKind::NumbersUnavailable), 1019);
+        assert_eq!(
+            c(Area::Reservations, ConflictKind::ReservationNotActive),
+            5047
+        );
+        assert_eq!(c(Area::Orders, ConflictKind::OrderNotBackordered), 5060);
+        assert_eq!(c(Area::Sites, ConflictKind::SiteHasPeers), 12054);
     }
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrors, Resource};
 use numbers_core::ids::AccountId;
 use numbers_core::number::{Capability, E164, Number, NumberState};
 use numbers_core::search::{DigitPattern, PatternPosition};
@@ -167,7 +167,8 @@ pub async fn in_service_one(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let e164 = parse_tn(&raw_tn, "tn").map_err(|_| fail(Error::not_found("number", &raw_tn)))?;
+    let e164 =
+        parse_tn(&raw_tn, "tn").map_err(|_| fail(Error::not_found(Resource::Number, &raw_tn)))?;
     state
         .service
         .owned_number(account, &e164)
@@ -277,13 +278,14 @@ async fn visible(
 ) -> BwResult<(AccountId, Number)> {
     let fail = |e| BwError::core(Area::Tns, e);
     let me = authorize(state, headers, None).await.map_err(fail)?;
-    let e164 = parse_tn(raw_tn, "tn").map_err(|_| fail(Error::not_found("number", raw_tn)))?;
+    let e164 =
+        parse_tn(raw_tn, "tn").map_err(|_| fail(Error::not_found(Resource::Number, raw_tn)))?;
     let n = state
         .service
         .number_by_e164(Principal::Account(me), &e164)
         .await
         .map_err(|e| match e {
-            Error::NotFound { .. } => fail(Error::not_found("number", raw_tn)),
+            Error::NotFound { .. } => fail(Error::not_found(Resource::Number, raw_tn)),
             other => fail(other),
         })?;
     Ok((me, n))

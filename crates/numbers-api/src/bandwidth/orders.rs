@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::event::{Event, EventKind};
 use numbers_core::ids::{OrderId, ReservationId};
 use numbers_core::note::NoteText;
@@ -20,7 +20,7 @@ use numbers_core::service::OrderSubmission;
 use numbers_core::store::OrderFilter;
 use serde_json::json;
 
-use super::error::{Area, BwError, BwResult};
+use super::error::{Area, BwError, BwResult, renamed};
 use super::xml::{El, Element};
 use super::{ListQuery, authorize, created, parse_bool, parse_document, parse_tn, time, tn, xml};
 use crate::ApiState;
@@ -198,7 +198,8 @@ fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
         "NPANXXXSearchAndOrderType",
     ];
     if backorder_requested && (vanity || no_backorder.contains(&order_type)) {
-        errors.push(
+        errors.push_as(
+            FieldErrorKind::Unsupported,
             "BackOrderRequested",
             format!("backorders are not supported with {order_type} or vanity searches"),
         );
@@ -312,18 +313,11 @@ fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
 
 /// The core names the explicit list `numbers`; Bandwidth calls it `TelephoneNumberList`.
 fn rename_numbers(e: Error) -> Error {
-    match e {
-        Error::Validation(mut errs) => {
-            for f in &mut errs {
-                if f.field == "numbers" {
-                    f.field = "TelephoneNumberList".into();
-                }
-            }
-            Error::Validation(errs)
-        }
-        other => other,
-    }
+    renamed(e, &[("numbers", "TelephoneNumberList")])
 }
+
+/// Core's names for an order's site and peer, and Bandwidth's.
+const PLACEMENT_FIELDS: &[(&str, &str)] = &[("site_id", "SiteId"), ("peer_id", "PeerId")];
 
 /// The order-type element as submitted (canonical names), for echoes.
 fn order_type_el(
@@ -508,7 +502,7 @@ fn status_document(order: &Order) -> El {
 
 fn order_id(raw: &str, area: Area) -> BwResult<OrderId> {
     raw.parse::<OrderId>()
-        .map_err(|_| BwError::core(area, Error::not_found("order", raw)))
+        .map_err(|_| BwError::core(area, Error::not_found(Resource::Order, raw)))
 }
 
 pub async fn create(
@@ -531,7 +525,7 @@ pub async fn create(
         .service
         .order_placement(account, parsed.site_id, parsed.peer_id)
         .await
-        .map_err(|e| with_echo(fail(e)))?;
+        .map_err(|e| with_echo(fail(renamed(e, PLACEMENT_FIELDS))))?;
     let submission = OrderSubmission {
         partial_allowed: parsed.partial_allowed,
         backorder_requested: parsed.backorder_requested,

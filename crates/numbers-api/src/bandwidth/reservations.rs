@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use numbers_core::error::Error;
+use numbers_core::error::{Error, Resource};
 use numbers_core::ids::ReservationId;
 use numbers_core::reservation::Reservation;
 
@@ -27,8 +27,12 @@ fn document(r: &Reservation, now: numbers_core::clock::Timestamp) -> El {
 }
 
 fn reservation_id(raw: &str) -> BwResult<ReservationId> {
-    raw.parse()
-        .map_err(|_| BwError::core(Area::Reservations, Error::not_found("reservation", raw)))
+    raw.parse().map_err(|_| {
+        BwError::core(
+            Area::Reservations,
+            Error::not_found(Resource::Reservation, raw),
+        )
+    })
 }
 
 pub async fn create(
@@ -44,15 +48,15 @@ pub async fn create(
     let doc = parse_document(&body, Area::Reservations, "Reservation")?;
     let raw = doc
         .text_of("ReservedTn")
-        .ok_or_else(|| fail(Error::invalid("ReservedTn", "is required")))?;
+        .ok_or_else(|| fail(Error::required("ReservedTn")))?;
     let number = parse_tn(raw, "ReservedTn").map_err(fail)?;
     let reservation = state
         .service
         .reserve(account, vec![number.clone()], None)
         .await
         .map_err(|e| match e {
-            Error::Conflict { code, .. } => fail(Error::Conflict {
-                code,
+            Error::Conflict { kind, .. } => fail(Error::Conflict {
+                kind,
                 message: format!(
                     "Reservation failed: telephone number {} is not available.",
                     tn(&number)

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::Error;
+use numbers_core::error::{Error, Resource};
 use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields};
 
 use super::error::{Area, BwError, BwResult};
@@ -85,7 +85,7 @@ fn peer_el(p: &SipPeer) -> El {
         .leaf_child("IsDefaultPeer", p.fields.is_default)
 }
 
-fn id(raw: &str, area: Area, what: &'static str) -> BwResult<i64> {
+fn id(raw: &str, area: Area, what: Resource) -> BwResult<i64> {
     raw.trim()
         .parse()
         .map_err(|_| BwError::core(area, Error::not_found(what, raw)))
@@ -146,7 +146,7 @@ pub async fn get(
         .map_err(fail)?;
     let site = state
         .service
-        .get_site(account, id(&site_id, Area::Sites, "site")?)
+        .get_site(account, id(&site_id, Area::Sites, Resource::Site)?)
         .await
         .map_err(fail)?;
     Ok(xml(
@@ -165,7 +165,7 @@ pub async fn update(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let site_id = id(&site_id, Area::Sites, "site")?;
+    let site_id = id(&site_id, Area::Sites, Resource::Site)?;
     let doc = parse_document(&body, Area::Sites, "Site")?;
     let fields = site_fields(&doc).map_err(fail)?;
     let site = state
@@ -190,7 +190,7 @@ pub async fn delete(
         .map_err(fail)?;
     state
         .service
-        .delete_site(account, id(&site_id, Area::Sites, "site")?)
+        .delete_site(account, id(&site_id, Area::Sites, Resource::Site)?)
         .await
         .map_err(fail)?;
     Ok(StatusCode::OK.into_response())
@@ -206,7 +206,7 @@ pub async fn create_peer(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let site_id = id(&site_id, Area::SipPeers, "site")?;
+    let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
     let fields = peer_fields(&doc).map_err(fail)?;
     let peer = state
@@ -236,7 +236,7 @@ pub async fn list_peers(
         .map_err(fail)?;
     let peers = state
         .service
-        .list_peers(account, id(&site_id, Area::SipPeers, "site")?)
+        .list_peers(account, id(&site_id, Area::SipPeers, Resource::Site)?)
         .await
         .map_err(fail)?;
     let root = El::new("TNSipPeersResponse")
@@ -253,10 +253,14 @@ pub async fn get_peer(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let site_id = id(&site_id, Area::SipPeers, "site")?;
+    let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let peer = state
         .service
-        .get_peer(account, site_id, id(&peer_id, Area::SipPeers, "sip peer")?)
+        .get_peer(
+            account,
+            site_id,
+            id(&peer_id, Area::SipPeers, Resource::SipPeer)?,
+        )
         .await
         .map_err(fail)?;
     Ok(xml(
@@ -275,8 +279,8 @@ pub async fn update_peer(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let site_id = id(&site_id, Area::SipPeers, "site")?;
-    let peer_id = id(&peer_id, Area::SipPeers, "sip peer")?;
+    let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
+    let peer_id = id(&peer_id, Area::SipPeers, Resource::SipPeer)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
     let fields = peer_fields(&doc).map_err(fail)?;
     let peer = state
@@ -299,10 +303,14 @@ pub async fn delete_peer(
     let account = authorize(&state, &headers, Some(&account))
         .await
         .map_err(fail)?;
-    let site_id = id(&site_id, Area::SipPeers, "site")?;
+    let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     state
         .service
-        .delete_peer(account, site_id, id(&peer_id, Area::SipPeers, "sip peer")?)
+        .delete_peer(
+            account,
+            site_id,
+            id(&peer_id, Area::SipPeers, Resource::SipPeer)?,
+        )
         .await
         .map_err(fail)?;
     Ok(StatusCode::OK.into_response())

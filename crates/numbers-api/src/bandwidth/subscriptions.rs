@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::Error;
+use numbers_core::error::{Error, FieldErrorKind, Resource};
 use numbers_core::ids::{AccountId, SubscriptionId};
 use numbers_core::webhook::{
     DeliveryFilter, EventTypes, NewSubscription, Subscription, SubscriptionPatch, WebhookUrl,
@@ -44,7 +44,8 @@ fn from_document(doc: &Element, state: &ApiState) -> Result<Parsed, Error> {
     let order_type = match (doc.text_of("OrderType"), doc.text_of("EventType")) {
         (Some(t), _) => OrderType::parse(t)?,
         (None, Some(e)) => {
-            return Err(Error::invalid(
+            return Err(Error::invalid_as(
+                FieldErrorKind::Unsupported,
                 "EventType",
                 format!("event subscriptions ('{e}') are not supported; subscribe to an OrderType"),
             ));
@@ -58,16 +59,17 @@ fn from_document(doc: &Element, state: &ApiState) -> Result<Parsed, Error> {
     };
     let Some(callback) = doc.child("CallbackSubscription") else {
         if doc.child("EmailSubscription").is_some() {
-            return Err(Error::invalid(
+            return Err(Error::invalid_as(
+                FieldErrorKind::Unsupported,
                 "EmailSubscription",
                 "email subscriptions are not supported; use a CallbackSubscription",
             ));
         }
-        return Err(Error::invalid("URL", "is required"));
+        return Err(Error::required("URL"));
     };
     let raw_url = callback
         .text_of("URL")
-        .ok_or_else(|| Error::invalid("URL", "is required"))?;
+        .ok_or_else(|| Error::required("URL"))?;
     let url = state.service.outbound_url(raw_url, "URL")?;
     // The Python SDK's legacy <User> is accepted and ignored like any unknown element.
     let credentials = callback
@@ -95,7 +97,7 @@ fn events(order_type: OrderType) -> Result<EventTypes, Error> {
 
 fn subscription_id(raw: &str) -> BwResult<SubscriptionId> {
     raw.parse()
-        .map_err(|_| fail(Error::not_found("subscription", raw)))
+        .map_err(|_| fail(Error::not_found(Resource::Subscription, raw)))
 }
 
 /// The account's subscription of this format, or 16000.
@@ -105,13 +107,13 @@ async fn own(state: &ApiState, account: AccountId, id: SubscriptionId) -> BwResu
         .get_webhook(account, id)
         .await
         .map_err(|e| match e {
-            Error::NotFound { .. } => fail(Error::not_found("subscription", id)),
+            Error::NotFound { .. } => fail(Error::not_found(Resource::Subscription, id)),
             e => fail(e),
         })?;
     if s.format == FORMAT {
         Ok(s)
     } else {
-        Err(fail(Error::not_found("subscription", id)))
+        Err(fail(Error::not_found(Resource::Subscription, id)))
     }
 }
 

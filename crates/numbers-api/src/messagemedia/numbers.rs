@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use numbers_core::account::Principal;
-use numbers_core::error::Error;
+use numbers_core::error::{Error, Resource};
 use numbers_core::ids::NumberId;
 
 use super::auth::Authed;
@@ -17,7 +17,8 @@ use crate::wire::QueryPairs;
 
 /// A path id that is no UUID names no number: not found, like any other unknown id.
 pub fn number_id(raw: &str) -> Result<NumberId, Error> {
-    raw.parse().map_err(|_| Error::not_found("number", raw))
+    raw.parse()
+        .map_err(|_| Error::not_found(Resource::Number, raw))
 }
 
 pub async fn search(

@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::NumberOrderId;
 use numbers_core::kyc::NumberRequirements;
 use numbers_core::number::{E164, NumberType};
@@ -249,7 +249,7 @@ pub struct Reason {
 
 fn number_order_id(raw: &str) -> Result<NumberOrderId, Error> {
     raw.parse::<NumberOrderId>()
-        .map_err(|_| Error::not_found("number order", raw))
+        .map_err(|_| Error::not_found(Resource::NumberOrder, raw))
 }
 
 fn number_type(raw: &str, field: &str) -> Result<NumberType, Error> {
@@ -467,8 +467,11 @@ pub async fn update_registration(
     let fields = match obj.field("fields") {
         Field::Present(v) => Some(v.clone()),
         _ => {
-            obj.errors
-                .push("fields", "is required: an object of field values");
+            obj.errors.push_as(
+                FieldErrorKind::Required,
+                "fields",
+                "is required: an object of field values",
+            );
             None
         }
     };
@@ -506,7 +509,7 @@ pub async fn upload(
     let account = principal.account()?;
     let id = number_order_id(&id)?;
     let attachment_id = Uuid::parse_str(attachment_id.trim())
-        .map_err(|_| Error::not_found("attachment", &attachment_id))?;
+        .map_err(|_| Error::not_found(Resource::Attachment, &attachment_id))?;
     let mut multipart = multipart.map_err(|e| {
         Error::invalid(
             "body",
@@ -537,7 +540,8 @@ pub async fn upload(
         }
     }
     let Some((file_name, mime_type, content)) = file else {
-        return Err(ApiError(Error::invalid(
+        return Err(ApiError(Error::invalid_as(
+            FieldErrorKind::Required,
             "file",
             "is required: a multipart part named file",
         )));
@@ -672,7 +676,7 @@ pub async fn download(
 ) -> ApiResult<Response> {
     principal.require_operator()?;
     let attachment_id = Uuid::parse_str(attachment_id.trim())
-        .map_err(|_| Error::not_found("attachment", &attachment_id))?;
+        .map_err(|_| Error::not_found(Resource::Attachment, &attachment_id))?;
     let doc = state
         .service
         .number_order_attachment(principal, number_order_id(&id)?, attachment_id)

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors, Result};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Result};
 use numbers_core::number::E164;
 use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
@@ -109,11 +109,19 @@ pub async fn list(
         (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
         (None, None) => None,
         (Some(_), None) => {
-            errors.push("metadata_value", "is required with metadata_key");
+            errors.push_as(
+                FieldErrorKind::Required,
+                "metadata_value",
+                "is required with metadata_key",
+            );
             None
         }
         (None, Some(_)) => {
-            errors.push("metadata_key", "is required with metadata_value");
+            errors.push_as(
+                FieldErrorKind::Required,
+                "metadata_key",
+                "is required with metadata_value",
+            );
             None
         }
     };

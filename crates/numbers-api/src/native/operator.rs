@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use numbers_core::error::Error;
+use numbers_core::error::{Error, Resource};
 use numbers_core::ids::AccountId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,7 +25,7 @@ pub struct CreateAccount {
 
 fn account_id(raw: &str) -> Result<AccountId, Error> {
     raw.parse::<AccountId>()
-        .map_err(|_| Error::not_found("account", raw))
+        .map_err(|_| Error::not_found(Resource::Account, raw))
 }
 
 #[utoipa::path(

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::{OrderId, ReservationId};
 use numbers_core::number::{AssignmentData, Label, Metadata};
 use numbers_core::order::{OrderRequest, OrderStatus};
@@ -125,7 +125,11 @@ pub async fn create(
             };
             let quantity = obj.opt_u64("quantity");
             if quantity.is_none() {
-                obj.errors.push("quantity", "is required with search");
+                obj.errors.push_as(
+                    FieldErrorKind::Required,
+                    "quantity",
+                    "is required with search",
+                );
             }
             match (search, quantity) {
                 (Some(query), Some(q)) => Some(OrderRequest::Search {
@@ -209,7 +213,7 @@ pub async fn create(
 
 fn order_id(raw: &str) -> Result<OrderId, Error> {
     raw.parse::<OrderId>()
-        .map_err(|_| Error::not_found("order", raw))
+        .map_err(|_| Error::not_found(Resource::Order, raw))
 }
 
 #[utoipa::path(

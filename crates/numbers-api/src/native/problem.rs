@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use numbers_core::error::{Error, FieldError};
+use numbers_core::error::{Error, FieldError, Resource};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -67,9 +67,9 @@ impl ApiError {
                 (status, problem)
             }
             Error::NotFound { .. } => p(StatusCode::NOT_FOUND, "not-found", "Not found", self.0.to_string()),
-            Error::Conflict { code, message } => {
+            Error::Conflict { kind, message } => {
                 let (status, mut problem) = p(StatusCode::CONFLICT, "conflict", "Conflict", message.clone());
-                problem.code = Some((*code).to_string());
+                problem.code = Some(kind.code().to_string());
                 (status, problem)
             }
             Error::Unauthorized => p(
@@ -119,7 +119,7 @@ impl IntoResponse for ApiError {
 
 pub async fn not_found_fallback() -> ApiError {
     ApiError(Error::NotFound {
-        resource: "route",
+        resource: Resource::Route,
         id: "(no such path)".into(),
     })
 }

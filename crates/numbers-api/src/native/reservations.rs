@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use numbers_core::error::Error;
+use numbers_core::error::{Error, FieldErrorKind, Resource};
 use numbers_core::ids::ReservationId;
 use numbers_core::number::E164;
 
@@ -26,8 +26,11 @@ pub struct CreateReservation {
 pub(super) fn parse_numbers(obj: &mut JsonObject<'_>, field: &str) -> Vec<E164> {
     let Some(raw) = obj.opt_str_list(field) else {
         let name = obj.name(field);
-        obj.errors
-            .push(name, "is required: a list of E.164 numbers");
+        obj.errors.push_as(
+            FieldErrorKind::Required,
+            name,
+            "is required: a list of E.164 numbers",
+        );
         return vec![];
     };
     let mut out = Vec::with_capacity(raw.len());
@@ -81,7 +84,7 @@ pub async fn create(
 
 fn reservation_id(raw: &str) -> Result<ReservationId, Error> {
     raw.parse::<ReservationId>()
-        .map_err(|_| Error::not_found("reservation", raw))
+        .map_err(|_| Error::not_found(Resource::Reservation, raw))
 }
 
 #[utoipa::path(

@@ -2,7 +2,7 @@
 //! search endpoint (query string) and by search orders (a JSON object with the same names), so
 //! both accept exactly the same criteria with the same errors.
 
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{Error, FieldErrorKind, Result};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery, SearchQueryBuilder};
 use serde_json::Value;
 
@@ -111,7 +111,11 @@ pub fn reject_repeats(values: &dyn Values, names: &[&str], prefix: &str) -> Resu
     let mut errors = numbers_core::error::FieldErrors::new();
     for name in names {
         if !matches!(*name, "type" | "capabilities") && values.all(name).len() > 1 {
-            errors.push(format!("{prefix}{name}"), "must be given once");
+            errors.push_as(
+                FieldErrorKind::Duplicate,
+                format!("{prefix}{name}"),
+                "must be given once",
+            );
         }
     }
     errors.into_result()

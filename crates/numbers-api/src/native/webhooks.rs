@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use numbers_core::error::{Error, FieldErrors, Result};
+use numbers_core::error::{Error, FieldErrors, Resource, Result};
 use numbers_core::ids::{DeliveryId, EventId, SubscriptionId};
 use numbers_core::page::decode_id_token;
 use numbers_core::webhook::{
@@ -191,7 +191,8 @@ pub struct UpdateWebhook {
 }
 
 fn webhook_id(raw: &str) -> Result<SubscriptionId> {
-    raw.parse().map_err(|_| Error::not_found("webhook", raw))
+    raw.parse()
+        .map_err(|_| Error::not_found(Resource::Webhook, raw))
 }
 
 fn parse_url(obj: &mut JsonObject<'_>, state: &ApiState) -> Option<WebhookUrl> {
@@ -230,7 +231,7 @@ pub async fn create(
     let mut obj = JsonObject::new(&body, "")?;
     obj.reject_unknown(&["url", "events", "active", "format", "format_config"]);
     if matches!(obj.field("url"), Field::Absent | Field::Null) {
-        obj.errors.push("url", "is required");
+        obj.errors.push_required("url");
     }
     let url = parse_url(&mut obj, &state);
     let events = parse_events(&mut obj).unwrap_or(EventTypes::All);
@@ -238,7 +239,7 @@ pub async fn create(
     let format = obj.opt_str("format").unwrap_or(NATIVE).to_string();
     let config = format_config(&obj).unwrap_or(Value::Null);
     obj.finish()?;
-    let url = url.ok_or_else(|| Error::invalid("url", "is required"))?;
+    let url = url.ok_or_else(|| Error::required("url"))?;
     let created = state
         .service
         .create_webhook(
@@ -454,12 +455,12 @@ pub async fn redeliver(
     let event = match obj.opt_str("event_id") {
         Some(e) => obj.errors.take(e.parse::<EventId>()),
         None => {
-            obj.errors.push("event_id", "is required");
+            obj.errors.push_required("event_id");
             None
         }
     };
     obj.finish()?;
-    let event = event.ok_or_else(|| Error::invalid("event_id", "is required"))?;
+    let event = event.ok_or_else(|| Error::required("event_id"))?;
     let d = state.service.redeliver_webhook(account, id, event).await?;
     Ok((StatusCode::ACCEPTED, Json(DeliveryView::render(&d, &[]))))
 }
@@ -494,12 +495,12 @@ pub async fn replay(
     let mut obj = JsonObject::new(&body, "")?;
     obj.reject_unknown(&["since", "until"]);
     if matches!(obj.field("since"), Field::Absent | Field::Null) {
-        obj.errors.push("since", "is required");
+        obj.errors.push_required("since");
     }
     let since = parse_time(&mut obj, "since");
     let until = parse_time(&mut obj, "until");
     obj.finish()?;
-    let since = since.ok_or_else(|| Error::invalid("since", "is required"))?;
+    let since = since.ok_or_else(|| Error::required("since"))?;
     let outcome = state
         .service
         .replay_webhook(account, id, since, until)

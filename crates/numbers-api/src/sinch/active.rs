@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, SearchQuery};
 use numbers_core::service::ReleaseMode;
@@ -47,7 +47,8 @@ pub async fn list(
     ));
     match q.get("orderBy").map(str::trim) {
         None | Some("") | Some("phoneNumber") => {}
-        Some("displayName") => errors.push(
+        Some("displayName") => errors.push_as(
+            FieldErrorKind::Unsupported,
             "orderBy",
             "ordering by displayName is not supported by this server; use phoneNumber",
         ),
@@ -113,7 +114,7 @@ pub async fn list(
 fn number_segment(segment: &str) -> SinchResult<numbers_core::number::E164> {
     match split_verb(segment) {
         (raw, None) => Ok(phone_number(raw, "phoneNumber")?),
-        (_, Some(verb)) => Err(Error::not_found("method", format!(":{verb}")).into()),
+        (_, Some(verb)) => Err(Error::not_found(Resource::Method, format!(":{verb}")).into()),
     }
 }
 
@@ -208,7 +209,9 @@ pub async fn release(
 ) -> SinchResult<Json<Value>> {
     let (raw, verb) = split_verb(&segment);
     if verb != Some("release") {
-        return Err(Error::not_found("method", format!("POST :{}", verb.unwrap_or(""))).into());
+        return Err(
+            Error::not_found(Resource::Method, format!("POST :{}", verb.unwrap_or(""))).into(),
+        );
     }
     let e164 = phone_number(raw, "phoneNumber")?;
     let before = state

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrors, Resource};
 use numbers_core::number::{AssignmentData, Capabilities, Number, NumberType};
 use numbers_core::order::OrderRequest;
 use numbers_core::search::{CapabilityMatch, SearchQuery};
@@ -59,11 +59,11 @@ pub async fn search(
 ) -> SinchResult<Json<Value>> {
     let mut errors = FieldErrors::new();
     if q.get("regionCode").is_none_or(|v| v.trim().is_empty()) {
-        errors.push("regionCode", "is required");
+        errors.push_required("regionCode");
     }
     let number_type = match q.get("type") {
         None => {
-            errors.push("type", "is required");
+            errors.push_required("type");
             None
         }
         Some(t) => errors.take(number_type(t, "type")),
@@ -126,7 +126,7 @@ pub async fn check(
 ) -> SinchResult<Json<Value>> {
     let (raw, verb) = split_verb(&segment);
     if let Some(verb) = verb {
-        return Err(Error::not_found("method", format!("GET :{verb}")).into());
+        return Err(Error::not_found(Resource::Method, format!("GET :{verb}")).into());
     }
     let e164 = phone_number(raw, "phoneNumber")?;
     let number = state
@@ -135,7 +135,7 @@ pub async fn check(
         .await
         .on("AvailableNumber")?;
     if !number.is_publicly_available(state.service.now()) {
-        return Err(Error::not_found("number", e164)).on("AvailableNumber");
+        return Err(Error::not_found(Resource::Number, e164)).on("AvailableNumber");
     }
     let documents = needs_documents(&state, &number).await?;
     Ok(Json(available_number(&number, documents)))
@@ -174,7 +174,9 @@ pub async fn rent(
 ) -> SinchResult<Json<Value>> {
     let (raw, verb) = split_verb(&segment);
     if verb != Some("rent") {
-        return Err(Error::not_found("method", format!("POST :{}", verb.unwrap_or(""))).into());
+        return Err(
+            Error::not_found(Resource::Method, format!("POST :{}", verb.unwrap_or(""))).into(),
+        );
     }
     let e164 = phone_number(raw, "phoneNumber")?;
     let mut obj = JsonObject::new(&body, "")?;

@@ -37,7 +37,7 @@ pub async fn update(
     let secret = match obj.opt_str("hmacSecret") {
         Some(s) => obj.errors.take(HmacSecret::parse(s, "hmacSecret")),
         None => {
-            obj.errors.push("hmacSecret", "is required");
+            obj.errors.push_required("hmacSecret");
             None
         }
     };

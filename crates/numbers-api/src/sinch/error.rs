@@ -139,19 +139,19 @@ impl SinchError {
                 error.to_string(),
                 vec![json!({
                     "type": "ResourceInfo",
-                    "resourceType": resource_type.unwrap_or(resource),
+                    "resourceType": resource_type.unwrap_or(resource.as_str()),
                     "resourceName": id,
                     "owner": "",
                     "description": "",
                 })],
             ),
-            Error::Conflict { code, message } => (
+            Error::Conflict { kind, message } => (
                 StatusCode::BAD_REQUEST,
                 "FAILED_PRECONDITION",
                 message.clone(),
                 vec![json!({
                     "type": "PreconditionFailure",
-                    "violations": [{"type": code, "subject": "", "description": message}],
+                    "violations": [{"type": kind.code(), "subject": "", "description": message}],
                 })],
             ),
             Error::Unauthorized => (

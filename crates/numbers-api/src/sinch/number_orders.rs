@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use numbers_core::account::Principal;
-use numbers_core::error::{Error, FieldErrors};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::NumberOrderId;
 use numbers_core::kyc::NumberRequirements;
 use numbers_core::number::Capability;
@@ -34,10 +34,30 @@ const PAYMENT_INTERVAL_MONTHS: u32 = 1;
 fn on_order<T>(result: Result<T, Error>) -> SinchResult<T> {
     result.map_err(|error| {
         let resource_type = match &error {
-            Error::NotFound { resource, .. } if *resource == "attachment" => Some("Attachment"),
-            Error::NotFound { resource, .. } if *resource == "number" => Some("AvailableNumber"),
-            Error::NotFound { .. } => Some("NumberOrder"),
-            _ => None,
+            Error::NotFound { resource, .. } => Some(match resource {
+                Resource::Attachment => "Attachment",
+                Resource::Number => "AvailableNumber",
+                Resource::NumberOrder
+                | Resource::Account
+                | Resource::Key
+                | Resource::Order
+                | Resource::Reservation
+                | Resource::Disconnect
+                | Resource::Event
+                | Resource::Webhook
+                | Resource::Subscription
+                | Resource::Site
+                | Resource::SipPeer
+                | Resource::Method
+                | Resource::Route => "NumberOrder",
+            }),
+            Error::Conflict { .. }
+            | Error::Validation(_)
+            | Error::Unauthorized
+            | Error::Forbidden(_)
+            | Error::Unavailable(_)
+            | Error::OverLimit(_)
+            | Error::Internal(_) => None,
         };
         SinchError {
             error,
@@ -51,7 +71,7 @@ fn on_order<T>(result: Result<T, Error>) -> SinchResult<T> {
 fn order_id(raw: &str) -> SinchResult<NumberOrderId> {
     on_order(
         raw.parse::<NumberOrderId>()
-            .map_err(|_| Error::not_found("number order", raw)),
+            .map_err(|_| Error::not_found(Resource::NumberOrder, raw)),
     )
 }
 
@@ -290,7 +310,7 @@ fn quantity_option(obj: &mut JsonObject<'_>) -> Option<SelectionRequest> {
         None => {
             inner
                 .errors
-                .push("quantityOrderOption.requestedQuantity", "is required");
+                .push_required("quantityOrderOption.requestedQuantity");
             None
         }
     };
@@ -450,7 +470,11 @@ fn flatten_details(
         Value::Object(map) => {
             for (k, v) in map {
                 if out.insert(k.clone(), v.clone()).is_some() {
-                    errors.push(format!("{field}.{k}"), "is given more than once");
+                    errors.push_as(
+                        FieldErrorKind::Duplicate,
+                        format!("{field}.{k}"),
+                        "is given more than once",
+                    );
                 }
             }
         }
@@ -476,7 +500,8 @@ fn registration_details(body: &Value) -> Result<(Value, &'static str), Error> {
         (Field::Present(v), _) => (v.clone(), "requestDetails"),
         (_, Field::Present(v)) => (v.clone(), "data"),
         _ => {
-            obj.errors.push(
+            obj.errors.push_as(
+                FieldErrorKind::Required,
                 "requestDetails",
                 "is required: an object of the field values the requirements list",
             );
@@ -520,7 +545,8 @@ pub async fn upload(
 ) -> SinchResult<Json<Value>> {
     let id = order_id(&id)?;
     let attachment_id = on_order(
-        Uuid::parse_str(attachment.trim()).map_err(|_| Error::not_found("attachment", &attachment)),
+        Uuid::parse_str(attachment.trim())
+            .map_err(|_| Error::not_found(Resource::Attachment, &attachment)),
     )?;
     let mut multipart = multipart.map_err(|e| {
         Error::invalid(
@@ -561,7 +587,12 @@ pub async fn upload(
         }
     }
     let Some((file_name, mime_type, content)) = file else {
-        return Err(Error::invalid("file", "is required: a multipart part named file").into());
+        return Err(Error::invalid_as(
+            FieldErrorKind::Required,
+            "file",
+            "is required: a multipart part named file",
+        )
+        .into());
     };
     let order = on_order(
         state

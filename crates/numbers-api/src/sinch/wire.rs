@@ -3,7 +3,7 @@
 //! and the `smsConfiguration` / `voiceConfiguration` objects of rent and update, which become
 //! provisioning requests (the configuration documents are stored as Sinch wrote them).
 
-use numbers_core::error::{Error, FieldErrors, Result};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Result};
 use numbers_core::number::{E164, NumberType};
 use numbers_core::provisioning::{Channel, ProvisioningRequest};
 use numbers_core::search::PatternPosition;
@@ -149,9 +149,11 @@ pub fn sms_request(obj: &mut JsonObject<'_>, field: &str) -> Option<Provisioning
     let result = match plan {
         None => {
             let n = inner.name("servicePlanId");
-            inner
-                .errors
-                .push(n, "is required (an empty string unlinks)");
+            inner.errors.push_as(
+                FieldErrorKind::Required,
+                n,
+                "is required (an empty string unlinks)",
+            );
             None
         }
         Some("") => deprovision,
@@ -215,7 +217,8 @@ pub fn voice_request(obj: &mut JsonObject<'_>, field: &str) -> Option<Provisioni
         Some(id_field) => match text_field(&mut inner, id_field).flatten() {
             None => {
                 let n = inner.name(id_field);
-                inner.errors.push(
+                inner.errors.push_as(
+                    FieldErrorKind::Required,
                     n,
                     format!("is required for type {kind} (an empty string unlinks)"),
                 );

@@ -3,7 +3,7 @@
 use crate::account::{
     Account, AccountStatus, ApiKey, IssuedKey, KeyOwner, Principal, parse_account_name,
 };
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::ids::AccountId;
 use crate::signature::{SignatureRefusal, SignedRequest, verify};
 
@@ -107,12 +107,12 @@ impl Service {
     /// The operator sees any account; a tenant only itself.
     pub async fn get_account(&self, principal: Principal, id: AccountId) -> Result<Account> {
         match principal {
-            Principal::Account(own) if own != id => Err(Error::not_found("account", id)),
+            Principal::Account(own) if own != id => Err(Error::not_found(Resource::Account, id)),
             _ => self
                 .store
                 .get_account(id)
                 .await?
-                .ok_or_else(|| Error::not_found("account", id)),
+                .ok_or_else(|| Error::not_found(Resource::Account, id)),
         }
     }
 
@@ -136,20 +136,20 @@ impl Service {
             .store
             .find_api_key(key_id)
             .await?
-            .ok_or_else(|| Error::not_found("key", key_id))?;
+            .ok_or_else(|| Error::not_found(Resource::Key, key_id))?;
         let allowed = match (principal, key.owner) {
             (Principal::Operator, _) => true,
             (Principal::Account(me), KeyOwner::Account(owner)) => me == owner,
             (Principal::Account(_), KeyOwner::Operator) => false,
         };
         if !allowed {
-            return Err(Error::not_found("key", key_id));
+            return Err(Error::not_found(Resource::Key, key_id));
         }
         if self.store.revoke_api_key(key_id, self.now()).await? {
             self.credentials.forget(key_id);
             Ok(())
         } else {
-            Err(Error::not_found("key", key_id))
+            Err(Error::not_found(Resource::Key, key_id))
         }
     }
 
@@ -171,7 +171,7 @@ impl Service {
                 Ok(())
             }
             Some(_) => Err(Error::conflict(
-                "KEY_EXISTS",
+                ConflictKind::KeyExists,
                 format!("key id {} exists with another secret or owner", key.key_id),
             )),
             None => {

@@ -3,15 +3,12 @@
 //! one-live-assignment guarantee as every order); a refusal comes back as a `Conflict` carrying the
 //! refusal's code, so the caller learns the number is taken, aging or already its own.
 
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::ids::{AccountId, NumberId};
 use crate::number::{AssignmentData, ClaimRefusal, Number};
 use crate::order::{OrderRequest, OrderStatus};
 
 use super::{OrderSubmission, Service};
-
-/// The code of a refusal the order did not explain (it always does; this keeps the path total).
-const UNAVAILABLE: &str = "NUMBER_UNAVAILABLE";
 
 impl Service {
     /// Assigns the number to the account now, with `template` as its assignment data. Unknown id
@@ -29,7 +26,7 @@ impl Service {
             .store
             .get_number_by_id(id)
             .await?
-            .ok_or_else(|| Error::not_found("number", id))?;
+            .ok_or_else(|| Error::not_found(Resource::Number, id))?;
         let mut submission = OrderSubmission::new(OrderRequest::Numbers(vec![number.e164.clone()]));
         submission.template = template;
         submission.dialect_data = dialect_data;
@@ -42,8 +39,12 @@ impl Service {
             .next()
             .and_then(|(_, code, _)| ClaimRefusal::from_code(code));
         Err(match refusal {
-            Some(r) => Error::conflict(r.code(), r.message()),
-            None => Error::conflict(UNAVAILABLE, "the number is not available for assignment"),
+            Some(r) => Error::conflict(ConflictKind::Claim(r), r.message()),
+            // A refusal the order did not explain (it always does; this keeps the path total).
+            None => Error::conflict(
+                ConflictKind::NumberUnavailable,
+                "the number is not available for assignment",
+            ),
         })
     }
 
@@ -51,7 +52,7 @@ impl Service {
     pub async fn owned_number_by_id(&self, account: AccountId, id: NumberId) -> Result<Number> {
         match self.store.get_number_by_id(id).await? {
             Some(n) if n.is_assigned_to(account) => Ok(n),
-            _ => Err(Error::not_found("number", id)),
+            _ => Err(Error::not_found(Resource::Number, id)),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! disconnect, see `DisconnectStore::process_next_disconnect`).
 
 use crate::disconnect::{Disconnect, DisconnectMode, NewDisconnect, ProtectedChange};
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::ids::{AccountId, DisconnectId};
 use crate::number::E164;
 use crate::page::Page;
@@ -47,7 +47,7 @@ impl Service {
         self.store
             .get_disconnect(account, id)
             .await?
-            .ok_or_else(|| Error::not_found("disconnect", id))
+            .ok_or_else(|| Error::not_found(Resource::Disconnect, id))
     }
 
     pub async fn list_disconnects(

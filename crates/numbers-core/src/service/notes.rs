@@ -1,7 +1,7 @@
 //! Notes on orders and an order's history (its events, in commit order).
 
 use crate::account::Principal;
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::event::Event;
 use crate::ids::{AccountId, OrderId};
 use crate::note::{NoteText, OrderNote};
@@ -20,7 +20,7 @@ impl Service {
         self.store
             .add_order_note(account, order, text, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("order", order))
+            .ok_or_else(|| Error::not_found(Resource::Order, order))
     }
 
     pub async fn list_order_notes(
@@ -31,7 +31,7 @@ impl Service {
         self.store
             .list_order_notes(account, order)
             .await?
-            .ok_or_else(|| Error::not_found("order", order))
+            .ok_or_else(|| Error::not_found(Resource::Order, order))
     }
 
     /// The events of one of the account's orders (at most `MAX_EVENTS_PAGE`), oldest first.

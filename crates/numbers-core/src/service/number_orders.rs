@@ -10,7 +10,7 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use crate::account::Principal;
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::ids::{AccountId, NumberOrderId, ReservationId};
 use crate::kyc::{
     NumberRequirements, Registration, default_requirements, default_requirements_for,
@@ -133,7 +133,7 @@ impl Service {
     }
 
     /// Creates a CREATED order holding its numbers for 48 hours. A number that is not available
-    /// answers `Conflict { code: "NUMBERS_UNAVAILABLE" }`, as a reservation does.
+    /// answers `Conflict` of kind `NumbersUnavailable`, as a reservation does.
     pub async fn create_number_order(
         &self,
         account: AccountId,
@@ -214,7 +214,7 @@ impl Service {
                         .collect();
                     if candidates.len() < quantity as usize {
                         return Err(Error::conflict(
-                            "NUMBERS_UNAVAILABLE",
+                            ConflictKind::NumbersUnavailable,
                             format!(
                                 "only {} of the {quantity} requested {region} {} numbers matching the criteria are available",
                                 candidates.len(),
@@ -244,7 +244,7 @@ impl Service {
         self.store
             .get_number_order(principal.scope(), id)
             .await?
-            .ok_or_else(|| Error::not_found("number order", id))
+            .ok_or_else(|| Error::not_found(Resource::NumberOrder, id))
     }
 
     pub async fn list_number_orders(
@@ -275,7 +275,7 @@ impl Service {
         self.store
             .set_number_order_registration(account, id, &registration, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("number order", id))
+            .ok_or_else(|| Error::not_found(Resource::NumberOrder, id))
     }
 
     /// Stores a document for one of the order's required attachments, within the requirement's
@@ -291,7 +291,7 @@ impl Service {
         let required = order
             .requirements
             .attachment(attachment_id)
-            .ok_or_else(|| Error::not_found("attachment", attachment_id))?;
+            .ok_or_else(|| Error::not_found(Resource::Attachment, attachment_id))?;
         let mut errors = crate::error::FieldErrors::new();
         let size = upload.content.len() as u64;
         if size == 0 {
@@ -362,7 +362,7 @@ impl Service {
         self.store
             .put_number_order_attachment(account, id, &attachment, now)
             .await?
-            .ok_or_else(|| Error::not_found("number order", id))
+            .ok_or_else(|| Error::not_found(Resource::NumberOrder, id))
     }
 
     pub async fn number_order_attachment(
@@ -374,7 +374,7 @@ impl Service {
         self.store
             .get_number_order_attachment(principal.scope(), id, attachment_id)
             .await?
-            .ok_or_else(|| Error::not_found("attachment", attachment_id))
+            .ok_or_else(|| Error::not_found(Resource::Attachment, attachment_id))
     }
 
     /// CREATED → IN_REVIEW; refused (naming each) while required fields or mandatory
@@ -433,7 +433,7 @@ impl Service {
                 })
                 .collect();
             return Err(Error::conflict(
-                "NUMBERS_UNAVAILABLE",
+                ConflictKind::NumbersUnavailable,
                 format!(
                     "the order's numbers could not be assigned (order {} {}): {}; reject the number order instead",
                     core_order.id(),
@@ -522,7 +522,7 @@ impl Service {
             .store
             .act_on_number_order(account, id, &action, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("number order", id))?;
+            .ok_or_else(|| Error::not_found(Resource::NumberOrder, id))?;
         if releases {
             self.inventory_changed.notify_one();
         }
@@ -536,7 +536,7 @@ fn unavailable(refusals: &crate::store::ReservationRefusals) -> Error {
         .map(|(e164, why)| format!("{e164}: {}", why.message()))
         .collect();
     Error::conflict(
-        "NUMBERS_UNAVAILABLE",
+        ConflictKind::NumbersUnavailable,
         format!("cannot order: {}", detail.join("; ")),
     )
 }

@@ -1,7 +1,7 @@
 //! An account's own numbers: list, read, update assignment data, release into aging, history.
 
 use crate::account::Principal;
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::event::Event;
 use crate::ids::AccountId;
 use crate::number::assignment::AssignmentPatch;
@@ -38,7 +38,7 @@ impl Service {
     pub async fn owned_number(&self, account: AccountId, e164: &E164) -> Result<Number> {
         match self.store.get_number(e164).await? {
             Some(n) if n.is_assigned_to(account) => Ok(n),
-            _ => Err(Error::not_found("number", e164)),
+            _ => Err(Error::not_found(Resource::Number, e164)),
         }
     }
 
@@ -101,7 +101,7 @@ impl Service {
         };
         let page = self.event_page(filter, limit).await?;
         if page.items.is_empty() && after_seq.is_none() && principal.scope().is_some() {
-            return Err(Error::not_found("number", e164));
+            return Err(Error::not_found(Resource::Number, e164));
         }
         Ok(page)
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::account::Principal;
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::ids::{AccountId, OrderId, ReservationId};
 use crate::number::AssignmentData;
 use crate::order::{NewOrder, Order, OrderRequest};
@@ -152,7 +152,7 @@ impl Service {
         for _ in 0..FULFIL_ATTEMPTS {
             match self.store.fulfil_order(id, self.now()).await {
                 Err(Error::Conflict {
-                    code: "RETRY",
+                    kind: ConflictKind::Retry,
                     message,
                 }) => last = Some(message),
                 other => return other,
@@ -169,7 +169,7 @@ impl Service {
         self.store
             .get_order(principal.scope(), id)
             .await?
-            .ok_or_else(|| Error::not_found("order", id))
+            .ok_or_else(|| Error::not_found(Resource::Order, id))
     }
 
     pub async fn list_orders(
@@ -187,6 +187,6 @@ impl Service {
         self.store
             .close_backorder(account, id, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("order", id))
+            .ok_or_else(|| Error::not_found(Resource::Order, id))
     }
 }

@@ -1,7 +1,7 @@
 //! Configuration changes that go through the operator's provisioning hook: scheduling them with
 //! an owner's update, the worker step that runs one task, and reading the tasks of numbers.
 
-use crate::error::Result;
+use crate::error::{Resource, Result};
 use crate::ids::AccountId;
 use crate::number::assignment::AssignmentPatch;
 use crate::number::{E164, Number};
@@ -92,19 +92,20 @@ impl Service {
 }
 
 fn refusal_error(order: &crate::order::Order) -> crate::Error {
+    use crate::error::ConflictKind;
     use crate::number::ClaimRefusal;
-    use crate::order::INSUFFICIENT_INVENTORY;
     match order.failed().next() {
-        Some((item, code, _)) if code == ClaimRefusal::NotFound.code() => {
-            crate::Error::not_found("number", item.e164.as_ref().map_or("", |e| e.as_str()))
-        }
+        Some((item, code, _)) if code == ClaimRefusal::NotFound.code() => crate::Error::not_found(
+            Resource::Number,
+            item.e164.as_ref().map_or("", |e| e.as_str()),
+        ),
         Some((_, code, message)) => {
-            let code =
-                ClaimRefusal::from_code(code).map_or(INSUFFICIENT_INVENTORY, ClaimRefusal::code);
-            crate::Error::conflict(code, message.to_string())
+            let kind = ClaimRefusal::from_code(code)
+                .map_or(ConflictKind::InsufficientInventory, ConflictKind::Claim);
+            crate::Error::conflict(kind, message.to_string())
         }
         None => crate::Error::conflict(
-            INSUFFICIENT_INVENTORY,
+            ConflictKind::InsufficientInventory,
             format!(
                 "order {} did not complete ({})",
                 order.id(),

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::ids::{AccountId, ReservationId};
 use crate::number::E164;
 use crate::reservation::{MAX_NUMBERS_PER_RESERVATION, NewReservation, Reservation};
@@ -10,7 +10,7 @@ use crate::reservation::{MAX_NUMBERS_PER_RESERVATION, NewReservation, Reservatio
 use super::Service;
 
 impl Service {
-    /// All or nothing. A refusal answers `Conflict { code: "NUMBERS_UNAVAILABLE" }` whose message
+    /// All or nothing. A refusal answers `Conflict` of kind `NumbersUnavailable` whose message
     /// names every refused number and why. `ttl_seconds` is the client's number as sent: it is
     /// bounded here, as an integer, before it becomes a `Duration` (whose constructor panics far
     /// below `u64::MAX`).
@@ -58,7 +58,7 @@ impl Service {
                     .map(|(e164, why)| format!("{e164}: {}", why.message()))
                     .collect();
                 Err(Error::conflict(
-                    "NUMBERS_UNAVAILABLE",
+                    ConflictKind::NumbersUnavailable,
                     format!("cannot reserve: {}", detail.join("; ")),
                 ))
             }
@@ -73,7 +73,7 @@ impl Service {
         self.store
             .get_reservation(account, id)
             .await?
-            .ok_or_else(|| Error::not_found("reservation", id))
+            .ok_or_else(|| Error::not_found(Resource::Reservation, id))
     }
 
     pub async fn release_reservation(
@@ -85,7 +85,7 @@ impl Service {
             .store
             .release_reservation(account, id, self.now())
             .await?;
-        let reservation = released.ok_or_else(|| Error::not_found("reservation", id))?;
+        let reservation = released.ok_or_else(|| Error::not_found(Resource::Reservation, id))?;
         self.inventory_changed.notify_one();
         Ok(reservation)
     }

@@ -1,7 +1,7 @@
 //! Search over available inventory, inventory import and look-ups of single numbers.
 
 use crate::account::Principal;
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, FieldErrorKind, Limit, Resource, Result};
 use crate::ids::NumberId;
 use crate::number::{E164, NewNumber, Number, NumberState};
 use crate::page::Page;
@@ -74,7 +74,8 @@ impl Service {
     ) -> Result<ImportOutcome> {
         principal.require_operator()?;
         if numbers.len() > MAX_IMPORT_BATCH {
-            return Err(Error::invalid(
+            return Err(Error::invalid_as(
+                FieldErrorKind::TooMany,
                 "numbers",
                 format!("at most {MAX_IMPORT_BATCH} numbers per call"),
             ));
@@ -101,7 +102,7 @@ impl Service {
         id: &str,
     ) -> Result<Number> {
         let now = self.now();
-        let number = number.ok_or_else(|| Error::not_found("number", id))?;
+        let number = number.ok_or_else(|| Error::not_found(Resource::Number, id))?;
         let visible = match principal {
             Principal::Operator => true,
             Principal::Account(me) => {
@@ -113,7 +114,7 @@ impl Service {
         if visible {
             Ok(number)
         } else {
-            Err(Error::not_found("number", id))
+            Err(Error::not_found(Resource::Number, id))
         }
     }
 

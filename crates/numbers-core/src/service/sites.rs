@@ -1,7 +1,7 @@
 //! Sites and SIP peers of an account, and where an order placed with a site lands (its site and
 //! peer, by the default-peer rule of `site::resolve_order_peer`).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::ids::AccountId;
 use crate::site::{PeerFields, SipPeer, Site, SiteFields, resolve_order_peer};
 
@@ -16,7 +16,7 @@ impl Service {
         self.store
             .get_site(account, id)
             .await?
-            .ok_or_else(|| Error::not_found("site", id))
+            .ok_or_else(|| Error::not_found(Resource::Site, id))
     }
 
     pub async fn list_sites(&self, account: AccountId) -> Result<Vec<Site>> {
@@ -32,14 +32,14 @@ impl Service {
         self.store
             .update_site(account, id, fields, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("site", id))
+            .ok_or_else(|| Error::not_found(Resource::Site, id))
     }
 
     pub async fn delete_site(&self, account: AccountId, id: i64) -> Result<()> {
         if self.store.delete_site(account, id).await? {
             Ok(())
         } else {
-            Err(Error::not_found("site", id))
+            Err(Error::not_found(Resource::Site, id))
         }
     }
 
@@ -52,7 +52,7 @@ impl Service {
         self.store
             .create_peer(account, site_id, fields, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("site", site_id))
+            .ok_or_else(|| Error::not_found(Resource::Site, site_id))
     }
 
     pub async fn get_peer(
@@ -64,14 +64,14 @@ impl Service {
         self.store
             .get_peer(account, site_id, peer_id)
             .await?
-            .ok_or_else(|| Error::not_found("sip peer", peer_id))
+            .ok_or_else(|| Error::not_found(Resource::SipPeer, peer_id))
     }
 
     pub async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Vec<SipPeer>> {
         self.store
             .list_peers(account, site_id)
             .await?
-            .ok_or_else(|| Error::not_found("site", site_id))
+            .ok_or_else(|| Error::not_found(Resource::Site, site_id))
     }
 
     pub async fn update_peer(
@@ -84,32 +84,32 @@ impl Service {
         self.store
             .update_peer(account, site_id, peer_id, fields, self.now())
             .await?
-            .ok_or_else(|| Error::not_found("sip peer", peer_id))
+            .ok_or_else(|| Error::not_found(Resource::SipPeer, peer_id))
     }
 
     pub async fn delete_peer(&self, account: AccountId, site_id: i64, peer_id: i64) -> Result<()> {
         if self.store.delete_peer(account, site_id, peer_id).await? {
             Ok(())
         } else {
-            Err(Error::not_found("sip peer", peer_id))
+            Err(Error::not_found(Resource::SipPeer, peer_id))
         }
     }
 
     /// The (site, peer) an order's numbers will carry. The site is required and must be the
-    /// account's (`Validation` on `SiteId`); the peer is the named one if it belongs to the site
-    /// (`Validation` on `PeerId`), else the site's default (`Conflict NO_DEFAULT_PEER`).
+    /// account's (`Validation` on `site_id`); the peer is the named one if it belongs to the site
+    /// (`Validation` on `peer_id`), else the site's default (`Conflict` of kind `NoDefaultPeer`).
     pub async fn order_placement(
         &self,
         account: AccountId,
         site_id: Option<i64>,
         peer_id: Option<i64>,
     ) -> Result<(i64, i64)> {
-        let site_id = site_id.ok_or_else(|| Error::invalid("SiteId", "is required"))?;
+        let site_id = site_id.ok_or_else(|| Error::required("site_id"))?;
         let peers = self
             .store
             .list_peers(account, site_id)
             .await?
-            .ok_or_else(|| Error::invalid("SiteId", format!("site {site_id} does not exist")))?;
+            .ok_or_else(|| Error::invalid("site_id", format!("site {site_id} does not exist")))?;
         Ok((site_id, resolve_order_peer(&peers, peer_id)?))
     }
 }

@@ -11,7 +11,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
-use crate::error::{Error, Result};
+use crate::error::{ConflictKind, Error, Resource, Result};
 use crate::event::Event;
 use crate::ids::{AccountId, DeliveryId, EventId, SubscriptionId};
 use crate::page::Page;
@@ -194,7 +194,7 @@ impl Service {
         self.store()
             .get_subscription(account, id)
             .await?
-            .ok_or_else(|| Error::not_found("webhook", id))
+            .ok_or_else(|| Error::not_found(Resource::Webhook, id))
     }
 
     pub async fn list_webhooks(
@@ -227,7 +227,7 @@ impl Service {
             }
         }
         Err(Error::conflict(
-            "CONCURRENT_UPDATE",
+            ConflictKind::ConcurrentUpdate,
             format!("webhook {id} keeps changing concurrently; try again"),
         ))
     }
@@ -257,7 +257,7 @@ impl Service {
         {
             Ok(())
         } else {
-            Err(Error::not_found("webhook", id))
+            Err(Error::not_found(Resource::Webhook, id))
         }
     }
 
@@ -301,13 +301,13 @@ impl Service {
             .get_event(event_id)
             .await?
             .filter(|e| e.event.account_id == Some(account))
-            .ok_or_else(|| Error::not_found("event", event_id))?;
+            .ok_or_else(|| Error::not_found(Resource::Event, event_id))?;
         let key = format!("redeliver:{}", DeliveryId::new());
         let delivery = self
             .delivery_for(&event, Target::Subscription(&subscription), key, self.now())
             .ok_or_else(|| {
                 Error::conflict(
-                    "EVENT_NOT_RENDERED",
+                    ConflictKind::EventNotRendered,
                     format!(
                         "the {} format has nothing to send for event {event_id}",
                         subscription.format
