@@ -76,6 +76,12 @@ pub(crate) fn for_update(mut stmt: Statement) -> Statement {
     stmt
 }
 
+/// `stmt` taking only rows no other transaction holds, locked until the transaction ends.
+pub(crate) fn skip_locked(mut stmt: Statement) -> Statement {
+    stmt.sql = format!("{} FOR UPDATE SKIP LOCKED", stmt.sql).into();
+    stmt
+}
+
 /// PostgreSQL names the constraint a write violated.
 fn unique_error(e: tokio_postgres::Error, key: UniqueKey, conflict: &impl Fn() -> Error) -> Error {
     if unique_violation(&e) == Some(key.constraint) {

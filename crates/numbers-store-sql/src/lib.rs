@@ -12,7 +12,7 @@ mod bulk_load;
 pub mod catalog;
 pub mod digit_index;
 mod number_row;
-mod provisioning_row;
+pub mod provisioning_row;
 pub mod sealed_fields;
 pub mod search_plan;
 mod search_sql;
