@@ -19,7 +19,7 @@ mod search_sql;
 pub mod site_rows;
 mod statement;
 pub mod token_rows;
-mod webhook_rows;
+pub mod webhook_rows;
 
 pub use bulk_load::{inventory_is_empty_sql, search_indexes};
 pub use number_row::available_from;
@@ -32,7 +32,4 @@ pub use statement::{
     FromRow, SqlRow, Statement, UniqueKey, column_count, insert_sql, placeholders,
     question_numbered,
 };
-pub use webhook_rows::{
-    DELIVERY_COLUMNS, DeliveryRow, GONE_REASON, SUBSCRIPTION_COLUMNS, SubscriptionRow,
-    attempt_result_columns,
-};
+pub use webhook_rows::{DELIVERY_COLUMNS, DeliveryRow, SUBSCRIPTION_COLUMNS, SubscriptionRow};
