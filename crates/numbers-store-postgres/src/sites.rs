@@ -129,16 +129,6 @@ impl SiteStore for PostgresStore {
         Ok(peer)
     }
 
-    async fn get_peer(
-        &self,
-        account: AccountId,
-        site_id: i64,
-        peer_id: i64,
-    ) -> Result<Option<SipPeer>> {
-        let peers = self.list_peers(account, site_id).await?;
-        Ok(peers.and_then(|peers| peers.into_iter().find(|p| p.id == peer_id)))
-    }
-
     async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Option<Vec<SipPeer>>> {
         site_peers(&**self.client().await?, account, site_id, false).await
     }

@@ -45,22 +45,13 @@ async fn deliveries(
     rows.into_iter().map(|r| r.into_delivery(secrets)).collect()
 }
 
-/// The ids of the deliveries a claim may take: due, not leased, of an active subscription (or
-/// none), at most `per_endpoint` per endpoint and none of the endpoints to skip. The window
+/// The ids of the deliveries a claim may take (`webhook_rows::claimable_sql`). The window
 /// function cannot carry a row lock: `claimable_locked` takes them.
 async fn claimable(c: &impl Client, claim: &DeliveryClaim) -> Result<Vec<String>> {
+    let text = sql::claimable_sql("NOT (d.target_key = ANY($2::TEXT[]))");
     let rows = c
         .query(
-            "SELECT id FROM ( \
-               SELECT d.id, d.next_attempt_at, d.event_seq, ROW_NUMBER() OVER ( \
-                 PARTITION BY d.target_key ORDER BY d.next_attempt_at, d.event_seq, d.id) AS rn \
-               FROM webhook_deliveries d \
-               LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-               WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 \
-                 AND (d.lease_until IS NULL OR d.lease_until <= $1) \
-                 AND (d.subscription_id IS NULL OR s.active) \
-                 AND NOT (d.target_key = ANY($2::TEXT[])) \
-             ) c WHERE rn <= $3 ORDER BY next_attempt_at, event_seq, id LIMIT $4",
+            text.as_str(),
             &[
                 &to_millis(claim.now),
                 &claim.skip_endpoints,

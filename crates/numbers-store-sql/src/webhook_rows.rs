@@ -326,11 +326,10 @@ impl FromRow for AttemptRow {
     }
 }
 
-pub fn insert_subscription(r: SubscriptionRow) -> Statement {
-    Statement::new(insert_sql("webhook_subscriptions", SUBSCRIPTION_COLUMNS))
-        .bind(r.id)
-        .bind(r.account_id)
-        .bind(r.url)
+/// Binds what a subscription's owner may change, in the order `insert_subscription` and
+/// `update_subscription` name the columns.
+fn bind_settings(stmt: Statement, r: SubscriptionRow) -> Statement {
+    stmt.bind(r.url)
         .bind(r.format)
         .bind(r.format_config)
         .bind(r.event_types)
@@ -339,34 +338,35 @@ pub fn insert_subscription(r: SubscriptionRow) -> Statement {
         .bind(r.previous_secret)
         .bind(r.previous_secret_expires_at)
         .bind(r.disabled_reason)
-        .bind(r.created_at)
-        .bind(r.updated_at)
-        .bind(r.version)
+}
+
+pub fn insert_subscription(r: SubscriptionRow) -> Statement {
+    let stmt = Statement::new(insert_sql("webhook_subscriptions", SUBSCRIPTION_COLUMNS))
+        .bind(&r.id)
+        .bind(&r.account_id);
+    let (created_at, updated_at, version) = (r.created_at, r.updated_at, r.version);
+    bind_settings(stmt, r)
+        .bind(created_at)
+        .bind(updated_at)
+        .bind(version)
 }
 
 /// Writes a subscription whose `version` is already the new one, if the row is still at the
 /// previous version.
 pub fn update_subscription(r: SubscriptionRow) -> Statement {
-    Statement::new(
-        "UPDATE webhook_subscriptions SET url = $1, format = $2, format_config = $3, \
-         event_types = $4, active = $5, secret = $6, previous_secret = $7, \
-         previous_secret_expires_at = $8, disabled_reason = $9, updated_at = $10, version = $11 \
-         WHERE id = $12 AND account_id = $13 AND version = $14",
+    let stmt = Statement::new(
+        "UPDATE webhook_subscriptions SET url = $3, format = $4, format_config = $5, \
+         event_types = $6, active = $7, secret = $8, previous_secret = $9, \
+         previous_secret_expires_at = $10, disabled_reason = $11, updated_at = $12, version = $13 \
+         WHERE id = $1 AND account_id = $2 AND version = $14",
     )
-    .bind(r.url)
-    .bind(r.format)
-    .bind(r.format_config)
-    .bind(r.event_types)
-    .bind(r.active)
-    .bind(r.secret)
-    .bind(r.previous_secret)
-    .bind(r.previous_secret_expires_at)
-    .bind(r.disabled_reason)
-    .bind(r.updated_at)
-    .bind(r.version)
-    .bind(r.id)
-    .bind(r.account_id)
-    .bind(r.version - 1)
+    .bind(&r.id)
+    .bind(&r.account_id);
+    let (updated_at, version) = (r.updated_at, r.version);
+    bind_settings(stmt, r)
+        .bind(updated_at)
+        .bind(version)
+        .bind(version - 1)
 }
 
 fn select_subscriptions(tail: &str) -> Statement {
@@ -473,6 +473,25 @@ pub fn insert_delivery(r: DeliveryRow) -> Statement {
         .bind(r.created_at)
         .bind(r.updated_at)
         .bind(r.completed_at)
+}
+
+/// The ids of the deliveries a claim may take (bind: now, the endpoints to skip, per endpoint,
+/// limit): due, not leased, of an active subscription (or none), at most `per_endpoint` per
+/// endpoint, none of the endpoints `skip` excludes — the one clause the databases write
+/// differently (SQLite reads a JSON array, PostgreSQL an array parameter).
+pub fn claimable_sql(skip: &str) -> String {
+    format!(
+        "SELECT id FROM ( \
+           SELECT d.id, d.next_attempt_at, d.event_seq, ROW_NUMBER() OVER ( \
+             PARTITION BY d.target_key ORDER BY d.next_attempt_at, d.event_seq, d.id) AS rn \
+           FROM webhook_deliveries d \
+           LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+           WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 \
+             AND (d.lease_until IS NULL OR d.lease_until <= $1) \
+             AND (d.subscription_id IS NULL OR s.active) \
+             AND {skip} \
+         ) c WHERE rn <= $3 ORDER BY next_attempt_at, event_seq, id LIMIT $4"
+    )
 }
 
 pub fn select_delivery(id: &str) -> Statement {

@@ -114,16 +114,6 @@ impl SiteStore for SqliteStore {
         .await
     }
 
-    async fn get_peer(
-        &self,
-        account: AccountId,
-        site_id: i64,
-        peer_id: i64,
-    ) -> Result<Option<SipPeer>> {
-        let peers = self.list_peers(account, site_id).await?;
-        Ok(peers.and_then(|peers| peers.into_iter().find(|p| p.id == peer_id)))
-    }
-
     async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Option<Vec<SipPeer>>> {
         self.read(move |tx| site_peers(tx, account, site_id)).await
     }

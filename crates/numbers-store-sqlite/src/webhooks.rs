@@ -13,8 +13,8 @@ use numbers_core::webhook::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryClaim, DeliveryFilter, DeliveryLog,
     Subscription, WebhookStore,
 };
+use numbers_store_sql::Statement;
 use numbers_store_sql::webhook_rows::{self as sql, DeliveryRow, SubscriptionRow};
-use numbers_store_sql::{SqlValue, Statement};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::SqliteStore;
@@ -40,28 +40,14 @@ fn deliveries(conn: &Connection, stmt: &Statement, secrets: &SecretBox) -> Resul
     rows.into_iter().map(|r| r.into_delivery(secrets)).collect()
 }
 
-/// The ids of the deliveries a claim takes: due, not leased, of an active subscription (or
-/// none), at most `per_endpoint` per endpoint and none of the endpoints to skip.
+/// The ids of the deliveries a claim takes (`webhook_rows::claimable_sql`).
 fn claimable(conn: &Connection, claim: &DeliveryClaim) -> Result<Vec<String>> {
-    let stmt = Statement {
-        sql: "SELECT id FROM ( \
-                SELECT d.id, d.next_attempt_at, d.event_seq, ROW_NUMBER() OVER ( \
-                  PARTITION BY d.target_key ORDER BY d.next_attempt_at, d.event_seq, d.id) AS rn \
-                FROM webhook_deliveries d \
-                LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-                WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 \
-                  AND (d.lease_until IS NULL OR d.lease_until <= $1) \
-                  AND (d.subscription_id IS NULL OR s.active) \
-                  AND d.target_key NOT IN (SELECT value FROM json_each($2)) \
-              ) WHERE rn <= $3 ORDER BY next_attempt_at, event_seq, id LIMIT $4"
-            .into(),
-        params: vec![
-            SqlValue::Int(to_millis(claim.now)),
-            SqlValue::Text(to_json(&claim.skip_endpoints)?),
-            SqlValue::Int(i64::from(claim.per_endpoint)),
-            SqlValue::Int(i64::from(claim.limit)),
-        ],
-    };
+    let skip = "d.target_key NOT IN (SELECT value FROM json_each($2))";
+    let stmt = Statement::new(sql::claimable_sql(skip))
+        .bind(to_millis(claim.now))
+        .bind(to_json(&claim.skip_endpoints)?)
+        .bind(i64::from(claim.per_endpoint))
+        .bind(i64::from(claim.limit));
     query(conn, &stmt)
 }
 
