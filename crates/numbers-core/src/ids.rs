@@ -69,3 +69,37 @@ uuid_id!(/// A webhook subscription (native webhook, Bandwidth subscription).
     SubscriptionId, "webhook_id");
 uuid_id!(/// One event on its way to one target.
     DeliveryId, "delivery_id");
+
+#[cfg(test)]
+mod properties {
+    //! Ids arrive in paths, bodies and page tokens: every id reads back from its display form
+    //! (any case, surrounding blanks) and its JSON, and any other text is refused naming the
+    //! id's field, never a panic.
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn ids_round_trip(bits in any::<u128>(), upper in any::<bool>(), pad in "[ \t]{0,2}") {
+            let id = OrderId(Uuid::from_u128(bits));
+            let text = if upper { id.to_string().to_uppercase() } else { id.to_string() };
+            prop_assert_eq!(format!("{pad}{text}{pad}").parse::<OrderId>().unwrap(), id);
+            let json = serde_json::to_string(&id).unwrap();
+            prop_assert_eq!(serde_json::from_str::<OrderId>(&json).unwrap(), id);
+        }
+
+        #[test]
+        fn any_text_is_an_id_or_a_field_error(s in "\\PC{0,40}") {
+            match s.parse::<AccountId>() {
+                Ok(id) => prop_assert_eq!(Uuid::parse_str(s.trim()).unwrap(), id.as_uuid()),
+                Err(Error::Validation(errors)) => {
+                    prop_assert!(errors.iter().all(|e| e.field == "account_id"));
+                }
+                Err(other) => prop_assert!(false, "not a field error: {other:?}"),
+            }
+        }
+    }
+}

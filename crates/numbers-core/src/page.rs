@@ -89,3 +89,50 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Page tokens travel through clients' query strings: every key the server encodes decodes
+    //! to itself, and whatever a client sends instead is refused naming the field, never a panic.
+    use proptest::prelude::*;
+
+    use super::{decode_id_token, decode_token, encode_token};
+    use crate::error::Error;
+    use crate::ids::OrderId;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_key_round_trips(key in "\\PC{0,60}") {
+            let token = encode_token(&key);
+            // Safe in a query string without encoding.
+            prop_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            prop_assert_eq!(decode_token(&token, "page_token").unwrap(), key);
+        }
+
+        #[test]
+        fn padded_or_spaced_tokens_still_decode(key in "[+0-9a-z]{0,40}", pad in "={0,2}") {
+            let token = format!(" {}{pad} ", encode_token(&key));
+            prop_assert_eq!(decode_token(&token, "page_token").unwrap(), key);
+        }
+
+        #[test]
+        fn any_text_decodes_or_is_refused_naming_the_field(s in "\\PC{0,60}") {
+            match decode_token(&s, "page_token") {
+                Ok(_) | Err(Error::Validation(_)) => {}
+                Err(other) => prop_assert!(false, "not a field error: {other:?}"),
+            }
+            if let Err(Error::Validation(errors)) = decode_id_token::<OrderId>(&s, "page_token") {
+                prop_assert!(errors.iter().all(|e| e.field == "page_token"));
+            }
+        }
+
+        #[test]
+        fn id_tokens_round_trip(bits in any::<u128>()) {
+            let id = OrderId(uuid::Uuid::from_u128(bits));
+            let token = encode_token(&id.to_string());
+            prop_assert_eq!(decode_id_token::<OrderId>(&token, "page_token").unwrap(), id);
+        }
+    }
+}

@@ -753,3 +753,266 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Every dialect's search request ends in `SearchQueryBuilder`. Whatever text each facet is
+    //! given, building answers a query or field errors that name only fields the client used
+    //! (never a panic); and what the builder accepts means what was asked: patterns are the
+    //! keypad digits, prefixes the digits without dashes, page tokens the key they carry, page
+    //! sizes within the dialect's bound.
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::page::encode_token;
+
+    /// A facet value: absent, one from the facet's vocabulary, or any text.
+    fn facet(vocabulary: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            proptest::sample::select(vocabulary).prop_map(|s| Some(s.to_string())),
+            "\\PC{0,16}".prop_map(Some),
+        ]
+    }
+
+    fn position() -> impl Strategy<Value = PatternPosition> {
+        prop_oneof![
+            Just(PatternPosition::StartsWith),
+            Just(PatternPosition::Contains),
+            Just(PatternPosition::EndsWith),
+        ]
+    }
+
+    fn fields(e: &Error) -> Vec<String> {
+        match e {
+            Error::Validation(errors) => errors.iter().map(|e| e.field.clone()).collect(),
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct Facets {
+        country: Option<String>,
+        types: Option<String>,
+        capabilities: Option<String>,
+        position: PatternPosition,
+        pattern: Option<String>,
+        toll_free: Option<String>,
+        npa: Option<String>,
+        npa_nxx: Option<String>,
+        rate_center: Option<String>,
+        state: Option<String>,
+        city: Option<String>,
+        zip: Option<String>,
+        lata: Option<String>,
+        classification: Option<String>,
+        page_size: Option<String>,
+        page_token: Option<String>,
+    }
+
+    fn facets() -> impl Strategy<Value = Facets> {
+        let token = prop_oneof![
+            Just(None),
+            "\\+[0-9]{1,15}".prop_map(|k| Some(encode_token(&k))),
+            "\\PC{0,16}".prop_map(Some),
+        ];
+        (
+            (
+                facet(&["US", "CA", "au", "GB"]),
+                facet(&["LOCAL", "toll_free", "MOBILE,LOCAL", "SHORT_CODE|Mobile"]),
+                facet(&["SMS", "sms|VOICE", "MMS,FAX,TTS"]),
+                position(),
+                facet(&["206", "+1206", "CAFE", "2065550100", "+61"]),
+                facet(&["8**", "87*", "800", "811"]),
+                facet(&["206", "20-6", "911"]),
+                facet(&["206555", "206-555", "206-155"]),
+            ),
+            (
+                facet(&["SEATTLE", "Seattle"]),
+                facet(&["WA", "ny"]),
+                facet(&["Seattle", "SAN FRANCISCO"]),
+                facet(&["98101", "98101-1234", "9810"]),
+                facet(&["674", "00674", "0"]),
+                facet(&["GOLD", "silver"]),
+                facet(&["1", "50", "5000", "5001", "0", "-1"]),
+                token,
+            ),
+        )
+            .prop_map(|(a, b)| Facets {
+                country: a.0,
+                types: a.1,
+                capabilities: a.2,
+                position: a.3,
+                pattern: a.4,
+                toll_free: a.5,
+                npa: a.6,
+                npa_nxx: a.7,
+                rate_center: b.0,
+                state: b.1,
+                city: b.2,
+                zip: b.3,
+                lata: b.4,
+                classification: b.5,
+                page_size: b.6,
+                page_token: b.7,
+            })
+    }
+
+    fn build(f: &Facets, max: u32) -> Result<SearchQuery, Error> {
+        SearchQuery::builder()
+            .country(f.country.as_deref(), "country")
+            .type_values(f.types.as_deref(), "type")
+            .capability_values(
+                f.capabilities.as_deref(),
+                CapabilityMatch::AllOf,
+                "capabilities",
+            )
+            .pattern(f.position, f.pattern.as_deref(), "pattern")
+            .toll_free_pattern(f.toll_free.as_deref(), "tollFree")
+            .npa(f.npa.as_deref(), "npa")
+            .npa_nxx(f.npa_nxx.as_deref(), "npaNxx")
+            .rate_center(f.rate_center.as_deref(), "rateCenter")
+            .state(f.state.as_deref(), "state")
+            .city(f.city.as_deref(), "city")
+            .zip(f.zip.as_deref(), "zip")
+            .lata(f.lata.as_deref(), "lata")
+            .classification(f.classification.as_deref(), "classification")
+            .page_size(f.page_size.as_deref(), "pageSize", 50, max)
+            .page_token(f.page_token.as_deref(), "pageToken")
+            .build()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_facets_build_a_query_or_name_the_clients_fields(f in facets(), max in 1u32..6000) {
+            match build(&f, max) {
+                Ok(query) => {
+                    prop_assert!((1..=max.min(MAX_PAGE_SIZE)).contains(&query.page_size));
+                    if let Some(after) = &query.after {
+                        prop_assert!(after.starts_with('+'));
+                    }
+                }
+                Err(e) => {
+                    let known: BTreeSet<&str> = [
+                        "country", "type", "capabilities", "pattern", "tollFree", "npa", "npaNxx",
+                        "rateCenter", "state", "city", "zip", "lata", "classification",
+                        "pageSize", "pageToken",
+                    ]
+                    .into();
+                    for field in fields(&e) {
+                        prop_assert!(known.contains(field.as_str()), "unexpected field {field:?}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn patterns_are_their_keypad_digits(raw in "[0-9A-Za-z]{1,15}", position in position()) {
+            let query = SearchQuery::builder().pattern(position, Some(&raw), "pattern").build().unwrap();
+            let pattern = query.pattern.unwrap();
+            prop_assert_eq!(pattern.digits, vanity::to_digits(&raw, "pattern").unwrap());
+            prop_assert_eq!(pattern.position, position);
+            prop_assert!(!pattern.international);
+        }
+
+        #[test]
+        fn a_leading_plus_anchors_the_pattern(digits in "[1-9][0-9]{0,14}", position in position()) {
+            let built = SearchQuery::builder()
+                .pattern(position, Some(&format!("+{digits}")), "pattern")
+                .build();
+            if position == PatternPosition::EndsWith {
+                prop_assert_eq!(fields(&built.unwrap_err()), vec!["pattern".to_string()]);
+            } else {
+                let pattern = built.unwrap().pattern.unwrap();
+                prop_assert_eq!(pattern.position, PatternPosition::StartsWith);
+                prop_assert!(pattern.international);
+                prop_assert_eq!(pattern.digits, digits);
+            }
+        }
+
+        #[test]
+        fn a_national_prefix_in_one_country_becomes_an_e164_prefix(digits in "[0-9]{1,12}") {
+            let query = SearchQuery::builder()
+                .country(Some("US"), "country")
+                .pattern(PatternPosition::StartsWith, Some(&digits), "pattern")
+                .build()
+                .unwrap();
+            let pattern = query.pattern.unwrap();
+            prop_assert!(pattern.international);
+            prop_assert_eq!(pattern.digits, format!("1{digits}"));
+        }
+
+        #[test]
+        fn nanp_prefixes_are_their_digits_with_or_without_dashes(
+            npa in "[2-9][0-9]{2}", nxx in "[2-9][0-9]{2}", x in "[0-9]", dashes in any::<bool>(),
+        ) {
+            let dash = if dashes { "-" } else { "" };
+            let q = SearchQuery::builder().npa(Some(&npa), "npa").build().unwrap();
+            prop_assert_eq!(q.nanp_prefix, Some(npa.clone()));
+            let q = SearchQuery::builder()
+                .npa_nxx(Some(&format!("{npa}{dash}{nxx}")), "npaNxx")
+                .build()
+                .unwrap();
+            prop_assert_eq!(q.nanp_prefix, Some(format!("{npa}{nxx}")));
+            let q = SearchQuery::builder()
+                .npa_nxx_x(Some(&format!("{npa}{dash}{nxx}{dash}{x}")), "npaNxxX")
+                .build()
+                .unwrap();
+            prop_assert_eq!(q.nanp_prefix, Some(format!("{npa}{nxx}{x}")));
+        }
+
+        #[test]
+        fn page_tokens_carry_their_number(key in "\\+[0-9]{1,15}") {
+            let q = SearchQuery::builder()
+                .page_token(Some(&encode_token(&key)), "pageToken")
+                .build()
+                .unwrap();
+            prop_assert_eq!(q.after, Some(key));
+        }
+
+        #[test]
+        fn page_sizes_are_accepted_exactly_within_the_bound(n in any::<i64>(), max in 1u32..6000) {
+            let built = SearchQuery::builder()
+                .page_size(Some(&n.to_string()), "pageSize", 50, max)
+                .build();
+            let bound = i64::from(max.min(MAX_PAGE_SIZE));
+            match built {
+                Ok(q) => {
+                    prop_assert!((1..=bound).contains(&n));
+                    prop_assert_eq!(i64::from(q.page_size), n);
+                }
+                Err(e) => {
+                    prop_assert!(!(1..=bound).contains(&n));
+                    prop_assert_eq!(fields(&e), vec!["pageSize".to_string()]);
+                }
+            }
+        }
+
+        #[test]
+        fn toll_free_patterns_cover_a_toll_free_code_or_are_refused(s in "8[0-9*]{2}|\\PC{0,4}") {
+            match TollFreePattern::parse(&s, "tollFree") {
+                Ok(pattern) => {
+                    let npas = pattern.npas();
+                    prop_assert!(!npas.is_empty());
+                    for npa in npas {
+                        prop_assert!(TOLL_FREE_NPAS.contains(&npa) && pattern.matches_npa(npa));
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(fields(&e), vec!["tollFree".to_string()]);
+                    let t = s.trim();
+                    let covers = |npa: &&str| {
+                        t.len() == 3
+                            && t.starts_with('8')
+                            && t.bytes().zip(npa.bytes()).all(|(p, d)| p == b'*' || p == d)
+                    };
+                    prop_assert!(!TOLL_FREE_NPAS.iter().any(covers), "{s:?} covers a toll-free code");
+                }
+            }
+        }
+    }
+}

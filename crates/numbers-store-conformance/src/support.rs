@@ -1,6 +1,7 @@
 //! Helpers the cases share: building orders, placing them, reading numbers and events, and
 //! asserting on error variants. They panic with the operation that failed, so a store bug shows up
-//! as "fulfil_order(…) failed: …" rather than a bare `unwrap` location.
+//! as "fulfil_order(…) failed: …" rather than a bare `unwrap` location. Also the naming of the
+//! per-test PostgreSQL databases the store test suites create.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -311,4 +312,24 @@ pub async fn reserve_refused(store: &DynStore, r: &NewReservation) -> BTreeMap<E
             r.numbers
         ),
     }
+}
+
+/// The prefix of the databases a test creates next to `dbname` (the database of
+/// `NUMBERSD_TEST_POSTGRES_URL`): that name as a plain lower-case identifier, short enough to
+/// leave room for "_" and 32 hex digits within PostgreSQL's 63 bytes, so whoever made `dbname`
+/// (`.ci/run`) finds and drops them by its name.
+pub fn test_database_prefix(dbname: Option<&str>) -> String {
+    let mut prefix: String = dbname
+        .unwrap_or("numbersd_test")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    prefix.truncate(30);
+    prefix
 }

@@ -243,3 +243,109 @@ mod tests {
         assert_eq!(data.label.unwrap().as_str(), "L");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Labels, metadata and display names are free text from clients: each is accepted exactly
+    //! when it is within MessageMedia's / Sinch's limits (counted in characters, not bytes), kept
+    //! as given, and otherwise refused naming the client's field; never a panic.
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn fields(e: &Error) -> Vec<String> {
+        match e {
+            Error::Validation(errors) => errors.iter().map(|e| e.field.clone()).collect(),
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    fn pairs() -> impl Strategy<Value = BTreeMap<String, String>> {
+        proptest::collection::btree_map("\\PC{0,110}", "\\PC{0,270}", 0..14)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn labels_within_the_limit_are_kept_as_given(s in "\\PC{0,120}") {
+            match Label::parse(&s, "label") {
+                Ok(label) => {
+                    prop_assert!(s.chars().count() <= LABEL_MAX_CHARS);
+                    prop_assert_eq!(label.as_str(), s.as_str());
+                }
+                Err(e) => {
+                    prop_assert!(s.chars().count() > LABEL_MAX_CHARS);
+                    prop_assert_eq!(fields(&e), vec!["label".to_string()]);
+                }
+            }
+            match parse_display_name(&s, "displayName") {
+                Ok(name) => prop_assert_eq!(name, s),
+                Err(e) => {
+                    prop_assert!(s.chars().count() > DISPLAY_NAME_MAX_CHARS);
+                    prop_assert_eq!(fields(&e), vec!["displayName".to_string()]);
+                }
+            }
+        }
+
+        #[test]
+        fn metadata_is_accepted_exactly_within_the_limits(pairs in pairs()) {
+            let within = pairs.len() <= METADATA_MAX_PAIRS
+                && pairs.iter().all(|(k, v)| {
+                    !k.is_empty()
+                        && k.chars().count() <= METADATA_KEY_MAX_CHARS
+                        && v.chars().count() <= METADATA_VALUE_MAX_CHARS
+                });
+            match Metadata::parse(pairs.clone(), "metadata") {
+                Ok(metadata) => {
+                    prop_assert!(within);
+                    prop_assert_eq!(metadata.pairs(), &pairs);
+                }
+                Err(e) => {
+                    prop_assert!(!within);
+                    for field in fields(&e) {
+                        prop_assert!(field.starts_with("metadata"), "{field}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn metadata_round_trips_through_json(pairs in pairs()) {
+            if let Ok(metadata) = Metadata::parse(pairs, "metadata") {
+                let json = serde_json::to_value(&metadata).unwrap();
+                prop_assert_eq!(Metadata::from_json(&json, "metadata").unwrap(), metadata.clone());
+                let text = serde_json::to_string(&metadata).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Metadata>(&text).unwrap(), metadata);
+            }
+        }
+
+        #[test]
+        fn any_json_is_metadata_or_a_field_error(json in any_json()) {
+            if let Err(e) = Metadata::from_json(&json, "metadata") {
+                for field in fields(&e) {
+                    prop_assert!(field.starts_with("metadata"), "{field}");
+                }
+            }
+        }
+    }
+
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map("\\PC{0,12}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}

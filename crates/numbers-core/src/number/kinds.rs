@@ -213,3 +213,97 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! The closed vocabularies and capability lists arrive as free text from every dialect: any
+    //! text parses or is refused naming the field, never a panic; every canonical spelling, in
+    //! any case and with surrounding blanks, parses back to its value; a capability set survives
+    //! its list, bit mask and JSON forms.
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn capabilities() -> impl Strategy<Value = Capabilities> {
+        (0i64..32).prop_map(Capabilities::from_bits)
+    }
+
+    /// `s` with each ASCII letter's case chosen by `flips`.
+    fn recase(s: &str, flips: u64) -> String {
+        s.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if flips >> (i % 64) & 1 == 1 {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    fn field_of(e: &Error) -> Vec<&str> {
+        match e {
+            Error::Validation(errors) => errors.iter().map(|e| e.field.as_str()).collect(),
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_value_or_a_field_error(s in "\\PC{0,20}") {
+            if let Err(e) = NumberState::parse_field(&s, "state") {
+                prop_assert_eq!(field_of(&e), vec!["state"]);
+            }
+            if let Err(e) = NumberType::parse_field(&s, "type") {
+                prop_assert_eq!(field_of(&e), vec!["type"]);
+            }
+            if let Err(e) = Classification::parse_field(&s, "classification") {
+                prop_assert_eq!(field_of(&e), vec!["classification"]);
+            }
+            if let Err(e) = Capabilities::parse_list([s.as_str()], "capabilities") {
+                prop_assert_eq!(field_of(&e), vec!["capabilities"]);
+            }
+        }
+
+        #[test]
+        fn canonical_spellings_parse_in_any_case(
+            i in 0usize..16, flips in any::<u64>(), before in "[ \t]{0,2}", after in "[ \t]{0,2}",
+        ) {
+            let state = NumberState::ALL[i % NumberState::ALL.len()];
+            let text = format!("{before}{}{after}", recase(state.as_str(), flips));
+            prop_assert_eq!(text.parse::<NumberState>().unwrap(), state);
+            let kind = NumberType::ALL[i % NumberType::ALL.len()];
+            let text = format!("{before}{}{after}", recase(kind.as_str(), flips));
+            prop_assert_eq!(text.parse::<NumberType>().unwrap(), kind);
+            let cap = Capability::ALL[i % Capability::ALL.len()];
+            prop_assert_eq!(recase(cap.as_str(), flips).parse::<Capability>().unwrap(), cap);
+            let class = Classification::ALL[i % Classification::ALL.len()];
+            prop_assert_eq!(recase(class.as_str(), flips).parse::<Classification>().unwrap(), class);
+        }
+
+        #[test]
+        fn capability_sets_survive_every_form(caps in capabilities(), pipe in any::<bool>(), flips in any::<u64>()) {
+            let names: Vec<&str> = caps.iter().map(|c| c.as_str()).collect();
+            let list = recase(&names.join(if pipe { "|" } else { "," }), flips);
+            prop_assert_eq!(Capabilities::parse_list([list.as_str()], "c").unwrap(), caps);
+            // Repeated values, as a query string gives them.
+            prop_assert_eq!(Capabilities::parse_list(names.iter().copied(), "c").unwrap(), caps);
+            prop_assert_eq!(Capabilities::from_bits(caps.bits()), caps);
+            prop_assert_eq!(caps.iter().collect::<Capabilities>(), caps);
+            let json = serde_json::to_string(&caps).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Capabilities>(&json).unwrap(), caps);
+        }
+
+        #[test]
+        fn set_operations_agree_with_membership(a in capabilities(), b in capabilities()) {
+            let all_of = Capability::ALL.iter().all(|c| !b.contains(*c) || a.contains(*c));
+            let any_of = Capability::ALL.iter().any(|c| a.contains(*c) && b.contains(*c));
+            prop_assert_eq!(a.contains_all(b), all_of);
+            prop_assert_eq!(a.intersects(b), any_of);
+            prop_assert_eq!(a.is_empty(), a.iter().next().is_none());
+        }
+    }
+}

@@ -49,3 +49,51 @@ mod tests {
         assert!(to_digits("CA*E", "p").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Vanity patterns come straight from search requests: any text maps to digits or is
+    //! refused naming the field, never a panic, and the mapping is the keypad's, letter for letter.
+    use proptest::prelude::*;
+
+    use super::{letter_to_digit, to_digits};
+    use crate::error::Error;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_maps_or_is_refused_naming_the_field(s in "\\PC{0,30}") {
+            match to_digits(&s, "pattern") {
+                Ok(digits) => {
+                    prop_assert_eq!(digits.chars().count(), s.chars().count());
+                    prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
+                }
+                Err(Error::Validation(errors)) => {
+                    prop_assert!(errors.iter().all(|e| e.field == "pattern"));
+                    prop_assert!(s.chars().any(|c| !c.is_ascii_alphanumeric()));
+                }
+                Err(other) => prop_assert!(false, "not a field error: {other:?}"),
+            }
+        }
+
+        #[test]
+        fn keypad_words_map_letter_by_letter_in_either_case(s in "[a-zA-Z0-9]{0,20}") {
+            let digits = to_digits(&s, "p").unwrap();
+            prop_assert_eq!(&to_digits(&s.to_ascii_uppercase(), "p").unwrap(), &digits);
+            prop_assert_eq!(&to_digits(&s.to_ascii_lowercase(), "p").unwrap(), &digits);
+            for (c, d) in s.chars().zip(digits.chars()) {
+                let expected = if c.is_ascii_digit() { c } else { letter_to_digit(c).unwrap() };
+                prop_assert_eq!(d, expected);
+                // 0 and 1 carry no letters on the keypad.
+                prop_assert!(c.is_ascii_digit() || ('2'..='9').contains(&d));
+            }
+        }
+
+        #[test]
+        fn digits_map_to_themselves(s in "[0-9]{0,20}") {
+            prop_assert_eq!(to_digits(&s, "p").unwrap(), s);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Search budgets (`SearchLimits`): a search reads at most so many offered index entries per
 //! range before it gives up with `Limit::SearchTooBroad`, whatever the database. Unlike the
-//! other cases this one needs a store opened with small limits, so it is not in the suite: each
-//! store calls `search_budgets` with one opened with `SMALL_LIMITS`.
+//! other cases this one needs a store opened with small limits: its line in `for_each_case!`
+//! reads `search_budgets with SMALL_LIMITS`.
 
 use numbers_core::error::{Error, Limit};
 use numbers_core::number::Capability;

@@ -32,20 +32,7 @@ impl FreshDbs {
     pub fn new(server_url: String) -> Self {
         let config = tokio_postgres::Config::from_str(&server_url)
             .expect("NUMBERSD_TEST_POSTGRES_URL is not a PostgreSQL URL");
-        let mut prefix: String = config
-            .get_dbname()
-            .unwrap_or("numbersd_test")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        // 63-byte identifier limit: keep room for "_" + 32 hex digits.
-        prefix.truncate(30);
+        let prefix = numbers_store_conformance::support::test_database_prefix(config.get_dbname());
         FreshDbs {
             server_url,
             prefix,

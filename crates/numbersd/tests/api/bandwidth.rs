@@ -1,9 +1,7 @@
 //! The Bandwidth dialect over real HTTP: every response document compared with a committed
-//! snapshot (ids and timestamps normalised; `BLESS=1` rewrites them), the whole search → order →
+//! snapshot (ids and timestamps normalised; `UPDATE_SNAPSHOTS=1` rewrites them), the whole search → order →
 //! reserve → disconnect → aging flow on SQLite and PostgreSQL, and a malformed-XML corpus that
 //! must be refused in the dialect's envelope with nothing written.
-
-use std::path::PathBuf;
 
 use chrono::Duration;
 use reqwest::header::HeaderMap;
@@ -11,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::helpers::{Backend, INVENTORY_CSV, Tenant, TestApp, spawn_app, spawn_app_on};
+use crate::snapshots;
 
 pub struct Answer {
     pub status: StatusCode,
@@ -84,24 +83,11 @@ pub fn normalise(body: &str) -> String {
     out
 }
 
-/// Compares the normalised body with `snapshots/bandwidth/<name>.xml` byte for byte.
+/// Compares the normalised body with `snapshots/bandwidth/<name>.xml` byte for byte
+/// (`crate::snapshots`).
+#[track_caller]
 pub fn snapshot(name: &str, body: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/api/snapshots/bandwidth")
-        .join(format!("{name}.xml"));
-    let actual = normalise(body);
-    if std::env::var("BLESS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {} (run with BLESS=1 once)",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "snapshot {name} differs");
+    snapshots::assert_matches(&format!("bandwidth/{name}.xml"), &normalise(body));
 }
 
 pub fn xml_answer(a: &Answer, status: StatusCode) {

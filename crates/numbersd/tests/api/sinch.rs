@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Backend, INVENTORY_CSV, Tenant, TestApp, spawn_app, spawn_app_configured, spawn_app_on,
 };
+use crate::snapshots;
 
 pub fn project_path(tenant: &Tenant, rest: &str) -> String {
     format!("/v1/projects/{}/{rest}", tenant.id)
@@ -89,24 +90,11 @@ fn redact(value: &Value, project: &str) -> Value {
     }
 }
 
-/// Compares with `snapshots/sinch/<name>.json`; a missing or different snapshot fails (set
-/// `UPDATE_SNAPSHOTS=1` to write it).
+/// Compares the redacted document with `snapshots/sinch/<name>.json` (`crate::snapshots`).
+#[track_caller]
 pub fn assert_snapshot(name: &str, value: &Value, project: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/api/snapshots/sinch")
-        .join(format!("{name}.json"));
     let actual = serde_json::to_string_pretty(&redact(value, project)).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "snapshot {} is missing; run with UPDATE_SNAPSHOTS=1 to create it\n{actual}",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "snapshot {name} differs");
+    snapshots::assert_matches(&format!("sinch/{name}.json"), &actual);
 }
 
 /// Polls GET activeNumbers/{n} until `done` holds for it.
