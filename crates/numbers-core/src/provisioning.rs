@@ -342,4 +342,52 @@ mod tests {
         assert_eq!(data.sms_configuration, None);
         assert_eq!(data.voice_configuration, voice.target);
     }
+
+    #[test]
+    fn a_task_is_claimed_then_finished_or_cancelled() {
+        let at = |ms| crate::clock::from_millis(ms);
+        let target = Some(serde_json::json!({"servicePlanId": "a"}));
+        let mut t = task(Channel::Sms, 1, target.clone());
+        t.claim(at(60_000), at(2));
+        assert_eq!(
+            (t.status, t.attempts, t.lease_until),
+            (ProvisioningStatus::InProgress, 1, Some(at(60_000)))
+        );
+
+        let mut data = AssignmentData::default();
+        let mut ok = t.clone();
+        let kind = ok.finish(ProvisioningOutcome::Succeeded, &mut data, 7, at(3));
+        assert_eq!(kind, EventKind::NumberProvisioned);
+        assert_eq!(data.sms_configuration, target);
+        assert_eq!(
+            (
+                ok.status,
+                ok.lease_until,
+                ok.completed_version,
+                ok.updated_at
+            ),
+            (ProvisioningStatus::Succeeded, None, Some(7), at(3))
+        );
+
+        let mut data = AssignmentData::default();
+        let mut failed = t.clone();
+        let codes = vec!["E1".to_string()];
+        let outcome = ProvisioningOutcome::Failed {
+            error_codes: codes.clone(),
+        };
+        let kind = failed.finish(outcome, &mut data, 8, at(3));
+        assert_eq!(kind, EventKind::NumberProvisioningFailed);
+        assert_eq!(data, AssignmentData::default());
+        assert_eq!(
+            (failed.status, failed.error_codes, failed.completed_version),
+            (ProvisioningStatus::Failed, codes, Some(8))
+        );
+
+        t.cancel(at(4));
+        assert_eq!(
+            (t.status, t.lease_until, t.updated_at),
+            (ProvisioningStatus::Cancelled, None, at(4))
+        );
+        assert_eq!(t.event_details()["status"], "CANCELLED");
+    }
 }

@@ -1,10 +1,14 @@
-//! What the SQLite and PostgreSQL stores have in common, without a database driver: the column
-//! list of `numbers`, the mapping of a row of plain values to a domain `Number` and back, the
-//! translation of a `SearchQuery` / `NumberFilter` into a WHERE clause, and the rows of the
-//! webhook tables. Both schemas use the same portable column types (TEXT ids, BIGINT epoch
-//! milliseconds, INTEGER capability bit mask, TEXT JSON), so one translation serves both; only the
-//! placeholder style differs. Also the digit index (`digit_index`), the in-memory cache both
-//! stores answer contains / ends-with searches with.
+//! What the SQLite and PostgreSQL stores have in common, without a database driver. Both schemas
+//! use the same portable column types (TEXT ids, BIGINT epoch milliseconds, INTEGER capability bit
+//! mask, TEXT JSON), so one translation serves both; only the placeholder style differs, and
+//! `statement` bridges it: SQL is written once with `$1` placeholders (`Statement`), a driver
+//! hands rows over through `SqlRow`, and each row type builds itself with `FromRow`. Here: the
+//! column list of `numbers` and its mapping to a domain `Number` and back, the translation of a
+//! `SearchQuery` / `NumberFilter` into a WHERE clause, the rows and statements of accounts and
+//! keys (`account_rows`), tokens and callback secrets (`token_rows`), sites and peers
+//! (`site_rows`), provisioning tasks (`provisioning_row`), the webhook tables (`webhook_rows`),
+//! sealed columns (`sealed_fields`) and the catalog (`catalog`). Also the digit index
+//! (`digit_index`), the in-memory cache both stores answer contains / ends-with searches with.
 #![forbid(unsafe_code)]
 
 pub mod account_rows;
