@@ -3,7 +3,7 @@
 //! each result row read through `SqlRow` into a shared row type.
 
 use numbers_core::error::{Error, Result};
-use numbers_store_sql::{FromRow, SqlRow, Statement, UniqueKey};
+use numbers_store_sql::{FromRow, SqlRow, SqlValue, Statement, UniqueKey};
 use tokio_postgres::GenericClient;
 
 /// A connection or a transaction.
@@ -11,7 +11,7 @@ pub(crate) trait Client: GenericClient + Sync {}
 
 impl<C: GenericClient + Sync> Client for C {}
 
-use crate::{binds, db_err, refs, unique_violation};
+use crate::{Bind, binds, db_err, refs, unique_violation};
 
 /// A tokio-postgres row as the shared row types read it.
 struct Columns<'a>(&'a tokio_postgres::Row);
@@ -68,6 +68,78 @@ pub(crate) async fn execute_unique(
     conflict: impl Fn() -> Error + Sync,
 ) -> Result<u64> {
     execute_with(c, stmt, &|e| unique_error(e, key, &conflict)).await
+}
+
+/// One column of an `UNNEST` insert, typed as its values are.
+enum Array {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// Inserts `rows` (each one's values in `columns` order, as a shared row's values are) in one
+/// round trip: `INSERT INTO table (columns) SELECT * FROM UNNEST($1::TEXT[], …) <tail>`, one
+/// array per column. The rows it inserted.
+pub(crate) async fn insert_unnest(
+    c: &impl Client,
+    table: &str,
+    columns: &str,
+    rows: Vec<Vec<SqlValue>>,
+    tail: &str,
+) -> Result<u64> {
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let mut arrays: Vec<Array> = first
+        .iter()
+        .map(|v| match v {
+            SqlValue::Text(_) | SqlValue::Null => Array::Text(Vec::new()),
+            SqlValue::Int(_) | SqlValue::NullInt => Array::Int(Vec::new()),
+            SqlValue::Bool(_) => Array::Bool(Vec::new()),
+        })
+        .collect();
+    for row in rows {
+        for (array, value) in arrays.iter_mut().zip(row) {
+            match (array, value) {
+                (Array::Text(a), SqlValue::Text(s)) => a.push(Some(s)),
+                (Array::Text(a), SqlValue::Null) => a.push(None),
+                (Array::Int(a), SqlValue::Int(i)) => a.push(Some(i)),
+                (Array::Int(a), SqlValue::NullInt) => a.push(None),
+                (Array::Bool(a), SqlValue::Bool(b)) => a.push(Some(b)),
+                (_, value) => {
+                    return Err(Error::internal(format!(
+                        "{table}: {value:?} does not fit its column"
+                    )));
+                }
+            }
+        }
+    }
+    let mut casts = Vec::with_capacity(arrays.len());
+    let mut params: Vec<Bind> = Vec::with_capacity(arrays.len());
+    for (i, array) in arrays.into_iter().enumerate() {
+        let n = i + 1;
+        match array {
+            Array::Text(a) => {
+                casts.push(format!("${n}::TEXT[]"));
+                params.push(Box::new(a));
+            }
+            Array::Int(a) => {
+                casts.push(format!("${n}::BIGINT[]"));
+                params.push(Box::new(a));
+            }
+            Array::Bool(a) => {
+                casts.push(format!("${n}::BOOLEAN[]"));
+                params.push(Box::new(a));
+            }
+        }
+    }
+    let sql = format!(
+        "INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({}) {tail}",
+        casts.join(", ")
+    );
+    c.execute(sql.as_str(), &refs(&params))
+        .await
+        .map_err(db_err)
 }
 
 /// `stmt` with the rows it selects locked until the transaction ends.

@@ -2,7 +2,8 @@
 //! statements of `numbers_store_sql::webhook_rows`. The fan-out cursor is one row moved by a
 //! conditional UPDATE (a second process computing the same batch blocks on the row, then finds it
 //! moved and writes nothing); deliveries are claimed `FOR UPDATE SKIP LOCKED` and leased, so
-//! concurrent workers never hold the same delivery; deliveries are inserted in bulk with `UNNEST`.
+//! concurrent workers never hold the same delivery; deliveries are inserted in bulk
+//! with `UNNEST` (`statements::insert_unnest`).
 
 use async_trait::async_trait;
 use numbers_core::clock::{Timestamp, to_millis};
@@ -20,8 +21,8 @@ use numbers_store_sql::webhook_rows::{
 use numbers_store_sql::{Statement, placeholders};
 
 use crate::events::event_from_row;
-use crate::statements::{Client, execute, query, query_opt};
-use crate::{Bind, PostgresStore, db_err, refs};
+use crate::statements::{Client, execute, insert_unnest, query, query_opt};
+use crate::{PostgresStore, db_err};
 
 /// The subscriptions `stmt` selects, opened.
 async fn subscriptions(
@@ -84,103 +85,6 @@ async fn claimable_locked(
         .bind(to_millis(now));
     deliveries(c, &select, secrets).await
 }
-
-/// Column-wise arrays of delivery rows, for one `INSERT … SELECT FROM UNNEST(…)`.
-#[derive(Default)]
-struct DeliveryColumns {
-    id: Vec<String>,
-    dedupe_key: Vec<String>,
-    subscription_id: Vec<Option<String>>,
-    account_id: Vec<Option<String>>,
-    event_seq: Vec<i64>,
-    event_id: Vec<String>,
-    event_type: Vec<String>,
-    url: Vec<String>,
-    target_key: Vec<String>,
-    format: Vec<String>,
-    format_config: Vec<String>,
-    signing_secret: Vec<Option<String>>,
-    content_type: Vec<String>,
-    headers: Vec<String>,
-    body: Vec<String>,
-    status: Vec<String>,
-    attempts: Vec<i64>,
-    next_attempt_at: Vec<i64>,
-    lease_until: Vec<Option<i64>>,
-    last_status_code: Vec<Option<i64>>,
-    last_error: Vec<Option<String>>,
-    created_at: Vec<i64>,
-    updated_at: Vec<i64>,
-    completed_at: Vec<Option<i64>>,
-}
-
-impl DeliveryColumns {
-    fn push(&mut self, r: DeliveryRow) {
-        self.id.push(r.id);
-        self.dedupe_key.push(r.dedupe_key);
-        self.subscription_id.push(r.subscription_id);
-        self.account_id.push(r.account_id);
-        self.event_seq.push(r.event_seq);
-        self.event_id.push(r.event_id);
-        self.event_type.push(r.event_type);
-        self.url.push(r.url);
-        self.target_key.push(r.target_key);
-        self.format.push(r.format);
-        self.format_config.push(r.format_config);
-        self.signing_secret.push(r.signing_secret);
-        self.content_type.push(r.content_type);
-        self.headers.push(r.headers);
-        self.body.push(r.body);
-        self.status.push(r.status);
-        self.attempts.push(r.attempts);
-        self.next_attempt_at.push(r.next_attempt_at);
-        self.lease_until.push(r.lease_until);
-        self.last_status_code.push(r.last_status_code);
-        self.last_error.push(r.last_error);
-        self.created_at.push(r.created_at);
-        self.updated_at.push(r.updated_at);
-        self.completed_at.push(r.completed_at);
-    }
-
-    fn binds(self) -> Vec<Bind> {
-        vec![
-            Box::new(self.id),
-            Box::new(self.dedupe_key),
-            Box::new(self.subscription_id),
-            Box::new(self.account_id),
-            Box::new(self.event_seq),
-            Box::new(self.event_id),
-            Box::new(self.event_type),
-            Box::new(self.url),
-            Box::new(self.target_key),
-            Box::new(self.format),
-            Box::new(self.format_config),
-            Box::new(self.signing_secret),
-            Box::new(self.content_type),
-            Box::new(self.headers),
-            Box::new(self.body),
-            Box::new(self.status),
-            Box::new(self.attempts),
-            Box::new(self.next_attempt_at),
-            Box::new(self.lease_until),
-            Box::new(self.last_status_code),
-            Box::new(self.last_error),
-            Box::new(self.created_at),
-            Box::new(self.updated_at),
-            Box::new(self.completed_at),
-        ]
-    }
-}
-
-const INSERT_DELIVERIES: &str = "INSERT INTO webhook_deliveries (\
-     id, dedupe_key, subscription_id, account_id, event_seq, event_id, event_type, url, target_key, format, \
-     format_config, signing_secret, content_type, headers, body, status, attempts, next_attempt_at, lease_until, \
-     last_status_code, last_error, created_at, updated_at, completed_at) \
-     SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], \
-     $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[], $15::TEXT[], \
-     $16::TEXT[], $17::BIGINT[], $18::BIGINT[], $19::BIGINT[], $20::BIGINT[], $21::TEXT[], $22::BIGINT[], \
-     $23::BIGINT[], $24::BIGINT[]) \
-     ON CONFLICT (dedupe_key) DO NOTHING";
 
 #[async_trait]
 impl WebhookStore for PostgresStore {
@@ -252,10 +156,15 @@ impl WebhookStore for PostgresStore {
         advance: Option<(i64, i64)>,
         deliveries: &[Delivery],
     ) -> Result<Option<u64>> {
-        let mut columns = DeliveryColumns::default();
-        for d in deliveries {
-            columns.push(DeliveryRow::from_delivery(d, &self.secrets)?);
-        }
+        let rows = deliveries
+            .iter()
+            .map(|d| {
+                Ok(sql::delivery_values(DeliveryRow::from_delivery(
+                    d,
+                    &self.secrets,
+                )?))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
         // Blocks while another process holds the row; then sees whether it moved meanwhile.
@@ -264,14 +173,14 @@ impl WebhookStore for PostgresStore {
         {
             return Ok(None);
         }
-        let inserted = if deliveries.is_empty() {
-            0
-        } else {
-            let binds = columns.binds();
-            tx.execute(INSERT_DELIVERIES, &refs(&binds))
-                .await
-                .map_err(db_err)?
-        };
+        let inserted = insert_unnest(
+            &*tx,
+            "webhook_deliveries",
+            DELIVERY_COLUMNS,
+            rows,
+            sql::DELIVERY_ON_CONFLICT,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(inserted))
     }

@@ -15,6 +15,7 @@ use numbers_core::webhook::{
     Rendered, Subscription, WebhookUrl,
 };
 
+use crate::SqlValue;
 use crate::statement::{FromRow, SqlRow, Statement, insert_sql, placeholders};
 
 use crate::sealed_fields::{
@@ -442,13 +443,9 @@ pub fn advance_fanout(from: i64, to: i64) -> Statement {
     .bind(from)
 }
 
-/// Inserts one delivery unless its dedupe key is taken.
-pub fn insert_delivery(r: DeliveryRow) -> Statement {
-    let sql = format!(
-        "{} ON CONFLICT (dedupe_key) DO NOTHING",
-        insert_sql("webhook_deliveries", DELIVERY_COLUMNS)
-    );
-    Statement::new(sql)
+/// A delivery's values in `DELIVERY_COLUMNS` order.
+pub fn delivery_values(r: DeliveryRow) -> Vec<SqlValue> {
+    Statement::new("")
         .bind(r.id)
         .bind(r.dedupe_key)
         .bind(r.subscription_id)
@@ -473,6 +470,22 @@ pub fn insert_delivery(r: DeliveryRow) -> Statement {
         .bind(r.created_at)
         .bind(r.updated_at)
         .bind(r.completed_at)
+        .params
+}
+
+/// What a delivery insert does when its dedupe key is taken: nothing (fan-out is at least once).
+pub const DELIVERY_ON_CONFLICT: &str = "ON CONFLICT (dedupe_key) DO NOTHING";
+
+/// Inserts one delivery unless its dedupe key is taken.
+pub fn insert_delivery(r: DeliveryRow) -> Statement {
+    Statement {
+        sql: format!(
+            "{} {DELIVERY_ON_CONFLICT}",
+            insert_sql("webhook_deliveries", DELIVERY_COLUMNS)
+        )
+        .into(),
+        params: delivery_values(r),
+    }
 }
 
 /// The ids of the deliveries a claim may take (bind: now, the endpoints to skip, per endpoint,
