@@ -11,22 +11,29 @@ use numbers_store_sql::account_filter_matches;
 use numbers_store_sql::catalog::{self as sql, AccountNumberCount};
 
 use crate::rows::numbers_from_rows;
-use crate::statements::{query, query_opt};
+use crate::statements::{query, query_each, query_opt};
 use crate::{PostgresStore, binds, db_err, refs};
 
 #[async_trait]
 impl CatalogStore for PostgresStore {
     async fn available_regions(&self, now: Timestamp) -> Result<Vec<(String, NumberType)>> {
         let client = self.client().await?;
-        let mut regions = Vec::new();
-        for country in query::<String>(&**client, &sql::offered_countries()).await? {
-            for t in NumberType::ALL {
-                let probe = sql::type_on_offer(&country, *t, now);
-                if query_opt(&**client, &probe).await? == Some(true) {
-                    regions.push((country.clone(), *t));
-                }
-            }
-        }
+        let countries: Vec<String> = query(&**client, &sql::offered_countries()).await?;
+        let pairs: Vec<(&String, NumberType)> = countries
+            .iter()
+            .flat_map(|country| NumberType::ALL.iter().map(move |t| (country, *t)))
+            .collect();
+        let probes: Vec<_> = pairs
+            .iter()
+            .map(|(country, t)| sql::type_on_offer(country, *t, now))
+            .collect();
+        let answers = query_each::<bool>(&**client, &probes).await?;
+        let mut regions: Vec<(String, NumberType)> = pairs
+            .into_iter()
+            .zip(answers)
+            .filter(|(_, on_offer)| on_offer.first() == Some(&true))
+            .map(|((country, t), _)| (country.clone(), t))
+            .collect();
         regions.sort_by(|a, b| (&a.0, a.1.as_str()).cmp(&(&b.0, b.1.as_str())));
         Ok(regions)
     }

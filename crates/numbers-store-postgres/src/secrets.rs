@@ -10,7 +10,7 @@ use numbers_store_sql::sealed_fields::{
     reseal_field, reseal_rows, select_sealed_with, update_sealed_with,
 };
 
-use crate::statements::{execute, query, query_opt};
+use crate::statements::{execute, execute_each, query, query_opt};
 use crate::{PostgresStore, db_err};
 
 #[async_trait]
@@ -27,8 +27,10 @@ impl SecretStore for PostgresStore {
         let tx = client.transaction().await.map_err(db_err)?;
         let rows = query(&*tx, &field.page(&after, limit)).await?;
         let (writes, mut page) = reseal_rows(&self.secrets, index, field, rows, limit)?;
-        for write in writes {
-            if execute(&*tx, &field.update(&write)).await? == 1 {
+        let updates: Vec<_> = writes.iter().map(|write| field.update(write)).collect();
+        let changed = execute_each(&*tx, &updates).await?;
+        for (write, n) in writes.iter().zip(changed) {
+            if n == 1 {
                 write.count_in(&mut page);
             }
         }

@@ -70,6 +70,55 @@ pub(crate) async fn execute_unique(
     execute_with(c, stmt, &|e| unique_error(e, key, &conflict)).await
 }
 
+/// The SQL text all of `stmts` share (a loop's), prepared once; None for no statements.
+async fn prepare_shared(
+    c: &impl Client,
+    stmts: &[Statement],
+) -> Result<Option<tokio_postgres::Statement>> {
+    let Some(first) = stmts.first() else {
+        return Ok(None);
+    };
+    if stmts.iter().any(|stmt| stmt.sql != first.sql) {
+        return Err(Error::internal("statements prepared as one differ in text"));
+    }
+    c.prepare(first.sql.as_ref())
+        .await
+        .map(Some)
+        .map_err(db_err)
+}
+
+/// Runs statements that share one SQL text, preparing it once: one round trip each instead of
+/// two. The rows of each, in order.
+pub(crate) async fn query_each<R: FromRow>(
+    c: &impl Client,
+    stmts: &[Statement],
+) -> Result<Vec<Vec<R>>> {
+    let Some(prepared) = prepare_shared(c, stmts).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(stmts.len());
+    for stmt in stmts {
+        let params = binds(stmt.params.clone());
+        let rows = c.query(&prepared, &refs(&params)).await.map_err(db_err)?;
+        let rows = rows.iter().map(|r| R::from_row(&Columns(r)));
+        out.push(rows.collect::<Result<Vec<R>>>()?);
+    }
+    Ok(out)
+}
+
+/// `query_each` for writes: the rows each changed.
+pub(crate) async fn execute_each(c: &impl Client, stmts: &[Statement]) -> Result<Vec<u64>> {
+    let Some(prepared) = prepare_shared(c, stmts).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(stmts.len());
+    for stmt in stmts {
+        let params = binds(stmt.params.clone());
+        out.push(c.execute(&prepared, &refs(&params)).await.map_err(db_err)?);
+    }
+    Ok(out)
+}
+
 /// One column of an `UNNEST` insert, typed as its values are.
 enum Array {
     Text(Vec<Option<String>>),
