@@ -14,6 +14,7 @@
 pub mod account_rows;
 mod bulk_load;
 pub mod catalog;
+mod count_sql;
 pub mod digit_index;
 mod number_row;
 pub mod provisioning_row;
@@ -26,6 +27,7 @@ pub mod token_rows;
 pub mod webhook_rows;
 
 pub use bulk_load::{inventory_is_empty_sql, search_indexes};
+pub use count_sql::count_sql;
 pub use number_row::available_from;
 pub use number_row::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 pub use provisioning_row::{PROVISIONING_COLUMNS, ProvisioningRow};

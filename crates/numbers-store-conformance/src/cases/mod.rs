@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bandwidth;
+mod counts;
 mod digit_search;
 mod inventory;
 mod number_orders;
@@ -16,6 +17,7 @@ mod webhooks;
 
 pub use accounts::*;
 pub use bandwidth::*;
+pub use counts::*;
 pub use digit_search::*;
 pub use inventory::*;
 pub use number_orders::*;
