@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
+use crate::event::EventKind;
 use crate::ids::{AccountId, AssignmentId, NumberId, ProvisioningId};
 use crate::number::{AssignmentData, E164, Number};
 
@@ -134,12 +135,94 @@ pub struct ProvisioningTask {
 }
 
 impl ProvisioningTask {
+    /// A new task, WAITING, for `request` on number `n` held under `assignment_id`.
+    pub fn new(
+        account: AccountId,
+        n: &Number,
+        assignment_id: AssignmentId,
+        request: ProvisioningRequest,
+        now: Timestamp,
+    ) -> Self {
+        ProvisioningTask {
+            id: ProvisioningId::new(),
+            account,
+            number_id: n.id,
+            assignment_id,
+            e164: n.e164.clone(),
+            channel: request.channel,
+            target: request.target,
+            status: ProvisioningStatus::Waiting,
+            error_codes: Vec::new(),
+            attempts: 0,
+            lease_until: None,
+            completed_version: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn action(&self) -> Action {
         if self.target.is_some() {
             Action::Provision
         } else {
             Action::Deprovision
         }
+    }
+
+    /// Claimed by a worker, which holds it until `lease_until`.
+    pub fn claim(&mut self, lease_until: Timestamp, now: Timestamp) {
+        self.status = ProvisioningStatus::InProgress;
+        self.lease_until = Some(lease_until);
+        self.attempts += 1;
+        self.updated_at = now;
+    }
+
+    /// Cancelled: the number left the holding the task belongs to.
+    pub fn cancel(&mut self, now: Timestamp) {
+        self.status = ProvisioningStatus::Cancelled;
+        self.lease_until = None;
+        self.updated_at = now;
+    }
+
+    /// Finished with the operator's `outcome`: a success writes the configuration into the
+    /// number's assignment data `data`, whose new version is `number_version`. The kind of the
+    /// event to append.
+    pub fn finish(
+        &mut self,
+        outcome: ProvisioningOutcome,
+        data: &mut AssignmentData,
+        number_version: i64,
+        now: Timestamp,
+    ) -> EventKind {
+        let kind = match outcome {
+            ProvisioningOutcome::Succeeded => {
+                apply_succeeded(data, self);
+                self.status = ProvisioningStatus::Succeeded;
+                self.error_codes = Vec::new();
+                EventKind::NumberProvisioned
+            }
+            ProvisioningOutcome::Failed { error_codes } => {
+                self.status = ProvisioningStatus::Failed;
+                self.error_codes = error_codes;
+                EventKind::NumberProvisioningFailed
+            }
+        };
+        self.lease_until = None;
+        self.updated_at = now;
+        self.completed_version = Some(number_version);
+        kind
+    }
+
+    /// The details of the task's events.
+    pub fn event_details(&self) -> serde_json::Value {
+        serde_json::json!({
+            "task_id": self.id,
+            "channel": self.channel.as_str(),
+            "action": self.action().as_str(),
+            "target": self.target,
+            "status": self.status.as_str(),
+            "error_codes": self.error_codes,
+        })
     }
 }
 
@@ -258,5 +341,53 @@ mod tests {
         apply_succeeded(&mut data, &new);
         assert_eq!(data.sms_configuration, None);
         assert_eq!(data.voice_configuration, voice.target);
+    }
+
+    #[test]
+    fn a_task_is_claimed_then_finished_or_cancelled() {
+        let at = |ms| crate::clock::from_millis(ms);
+        let target = Some(serde_json::json!({"servicePlanId": "a"}));
+        let mut t = task(Channel::Sms, 1, target.clone());
+        t.claim(at(60_000), at(2));
+        assert_eq!(
+            (t.status, t.attempts, t.lease_until),
+            (ProvisioningStatus::InProgress, 1, Some(at(60_000)))
+        );
+
+        let mut data = AssignmentData::default();
+        let mut ok = t.clone();
+        let kind = ok.finish(ProvisioningOutcome::Succeeded, &mut data, 7, at(3));
+        assert_eq!(kind, EventKind::NumberProvisioned);
+        assert_eq!(data.sms_configuration, target);
+        assert_eq!(
+            (
+                ok.status,
+                ok.lease_until,
+                ok.completed_version,
+                ok.updated_at
+            ),
+            (ProvisioningStatus::Succeeded, None, Some(7), at(3))
+        );
+
+        let mut data = AssignmentData::default();
+        let mut failed = t.clone();
+        let codes = vec!["E1".to_string()];
+        let outcome = ProvisioningOutcome::Failed {
+            error_codes: codes.clone(),
+        };
+        let kind = failed.finish(outcome, &mut data, 8, at(3));
+        assert_eq!(kind, EventKind::NumberProvisioningFailed);
+        assert_eq!(data, AssignmentData::default());
+        assert_eq!(
+            (failed.status, failed.error_codes, failed.completed_version),
+            (ProvisioningStatus::Failed, codes, Some(8))
+        );
+
+        t.cancel(at(4));
+        assert_eq!(
+            (t.status, t.lease_until, t.updated_at),
+            (ProvisioningStatus::Cancelled, None, at(4))
+        );
+        assert_eq!(t.event_details()["status"], "CANCELLED");
     }
 }

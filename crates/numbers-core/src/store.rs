@@ -407,12 +407,16 @@ pub trait SiteStore: Send + Sync {
         fields: &PeerFields,
         now: Timestamp,
     ) -> Result<Option<SipPeer>>;
+    /// One peer of the site, as `list_peers` lists it.
     async fn get_peer(
         &self,
         account: AccountId,
         site_id: i64,
         peer_id: i64,
-    ) -> Result<Option<SipPeer>>;
+    ) -> Result<Option<SipPeer>> {
+        let peers = self.list_peers(account, site_id).await?;
+        Ok(peers.and_then(|peers| peers.into_iter().find(|p| p.id == peer_id)))
+    }
     /// By id; `None` if the site is unknown.
     async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Option<Vec<SipPeer>>>;
     /// Replaces the fields, with the same default rule as creation (the site's other peers count).

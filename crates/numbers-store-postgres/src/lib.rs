@@ -22,6 +22,7 @@ mod rows;
 mod search;
 mod secrets;
 mod sites;
+mod statements;
 mod tokens;
 mod webhooks;
 
@@ -232,8 +233,9 @@ fn database_url(server_url: &str, name: &str) -> String {
 /// One bound statement parameter.
 pub(crate) type Bind = Box<dyn ToSql + Sync + Send>;
 
-/// Parameters collected by `numbers_store_sql`'s WHERE builders, as driver values. Every integer
-/// column is BIGINT, so `Int` always binds as i64; NULLs carry their column's type.
+/// Parameters collected by `numbers_store_sql` (its WHERE builders and `Statement`s), as driver
+/// values. Every integer column is BIGINT, so `Int` always binds as i64; NULLs carry their
+/// column's type.
 pub(crate) fn binds(values: Vec<SqlValue>) -> Vec<Bind> {
     values
         .into_iter()

@@ -3,13 +3,14 @@
 //! concurrent writer's value is never overwritten), and the key a complete pass left them under.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, to_millis};
+use numbers_core::clock::Timestamp;
 use numbers_core::error::Result;
 use numbers_core::store::{ResealCursor, ResealPage, SecretStore};
-use numbers_store_sql::Placeholder;
-use numbers_store_sql::sealed_fields::{SEALED_WITH_NAME, reseal_field, reseal_rows};
+use numbers_store_sql::sealed_fields::{
+    reseal_field, reseal_rows, select_sealed_with, update_sealed_with,
+};
 
-use crate::rows::get;
+use crate::statements::{execute, execute_each, query, query_opt};
 use crate::{PostgresStore, db_err};
 
 #[async_trait]
@@ -24,26 +25,11 @@ impl SecretStore for PostgresStore {
         };
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        let rows = tx
-            .query(
-                &field.page_sql(Placeholder::DollarNumbered),
-                &[&after, &i64::from(limit)],
-            )
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
-            .collect::<Result<Vec<(String, String)>>>()?;
+        let rows = query(&*tx, &field.page(&after, limit)).await?;
         let (writes, mut page) = reseal_rows(&self.secrets, index, field, rows, limit)?;
-        let update = tx
-            .prepare(&field.update_sql(Placeholder::DollarNumbered))
-            .await
-            .map_err(db_err)?;
-        for write in writes {
-            let n = tx
-                .execute(&update, &[&write.new, &write.key, &write.old])
-                .await
-                .map_err(db_err)?;
+        let updates: Vec<_> = writes.iter().map(|write| field.update(write)).collect();
+        let changed = execute_each(&*tx, &updates).await?;
+        for (write, n) in writes.iter().zip(changed) {
             if n == 1 {
                 write.count_in(&mut page);
             }
@@ -54,17 +40,7 @@ impl SecretStore for PostgresStore {
 
     async fn secrets_sealed_with(&self) -> Result<Option<String>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT key_id FROM secrets_at_rest WHERE name = $1",
-                &[&SEALED_WITH_NAME],
-            )
-            .await
-            .map_err(db_err)?;
-        match row {
-            Some(r) => get(&r, 0),
-            None => Ok(None),
-        }
+        Ok(query_opt(&**client, &select_sealed_with()).await?.flatten())
     }
 
     /// Nothing automatic: replaced values stay in dead row versions until VACUUM lets their space
@@ -75,14 +51,7 @@ impl SecretStore for PostgresStore {
     }
 
     async fn set_secrets_sealed_with(&self, key_id: &str, now: Timestamp) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "UPDATE secrets_at_rest SET key_id = $1, updated_at = $2 WHERE name = $3",
-                &[&key_id, &to_millis(now), &SEALED_WITH_NAME],
-            )
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        let stmt = update_sealed_with(key_id, now);
+        execute(&**self.client().await?, &stmt).await.map(drop)
     }
 }

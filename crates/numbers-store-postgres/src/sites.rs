@@ -1,116 +1,61 @@
-//! `SiteStore`: an account's sites and SIP peers. Peer writes lock the site row first, so the
-//! default-peer rule (`site::becomes_default`) sees a stable set of peers; the partial unique
-//! index `sip_peers_one_default_per_site` backs it.
+//! `SiteStore`: an account's sites and SIP peers. The rows, statements and the default-peer
+//! rule are `numbers_store_sql::site_rows`; the partial unique index
+//! `sip_peers_one_default_per_site` backs the rule. Peer writes lock the site row first, so the
+//! rule sees a stable set of peers.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, from_millis, to_millis};
-use numbers_core::error::{Error, Result};
+use numbers_core::clock::Timestamp;
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::ids::AccountId;
-use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields, becomes_default};
+use numbers_core::site::{PeerFields, SipPeer, Site, SiteFields};
 use numbers_core::store::SiteStore;
-use tokio_postgres::{GenericClient, Row};
+use numbers_store_sql::site_rows::{self as sql, PEER_NAME_KEY};
 
-use crate::rows::get;
-use crate::{PostgresStore, db_err, unique_violation};
+use crate::statements::{Client, execute, for_update, query, query_opt, query_unique};
+use crate::{PostgresStore, db_err};
 
-const SITE_COLUMNS: &str = "id, account_id, name, description, customer_name, customer_provided_id, address, created_at, updated_at";
-const PEER_COLUMNS: &str =
-    "id, site_id, account_id, name, description, is_default, created_at, updated_at";
-
-fn site_from_row(row: &Row) -> Result<Site> {
-    let account: String = get(row, 1)?;
-    let address: Option<String> = get(row, 6)?;
-    let address: Option<SiteAddress> = address
-        .map(|a| serde_json::from_str(&a).map_err(Error::internal))
-        .transpose()?;
-    Ok(Site {
-        id: get(row, 0)?,
-        account: account.parse()?,
-        fields: SiteFields {
-            name: get(row, 2)?,
-            description: get(row, 3)?,
-            customer_name: get(row, 4)?,
-            customer_provided_id: get(row, 5)?,
-            address,
-        },
-        created_at: from_millis(get(row, 7)?),
-        updated_at: from_millis(get(row, 8)?),
-    })
-}
-
-fn peer_from_row(row: &Row) -> Result<SipPeer> {
-    let account: String = get(row, 2)?;
-    Ok(SipPeer {
-        id: get(row, 0)?,
-        site_id: get(row, 1)?,
-        account: account.parse()?,
-        fields: PeerFields {
-            name: get(row, 3)?,
-            description: get(row, 4)?,
-            is_default: get(row, 5)?,
-        },
-        created_at: from_millis(get(row, 6)?),
-        updated_at: from_millis(get(row, 7)?),
-    })
-}
-
-async fn load_site<C: GenericClient + Sync>(
-    c: &C,
+/// `account`'s site `id`, locked until the transaction ends when `lock`.
+async fn load_site(
+    c: &impl Client,
     account: AccountId,
     id: i64,
     lock: bool,
 ) -> Result<Option<Site>> {
-    let sql = format!(
-        "SELECT {SITE_COLUMNS} FROM sites WHERE id = $1 AND account_id = $2{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
-    c.query_opt(sql.as_str(), &[&id, &account.to_string()])
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(site_from_row)
-        .transpose()
+    let select = sql::select_site(account, id);
+    query_opt(c, &if lock { for_update(select) } else { select }).await
 }
 
-async fn load_peers<C: GenericClient + Sync>(c: &C, site_id: i64) -> Result<Vec<SipPeer>> {
-    let sql = format!("SELECT {PEER_COLUMNS} FROM sip_peers WHERE site_id = $1 ORDER BY id");
-    c.query(sql.as_str(), &[&site_id])
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(peer_from_row)
-        .collect()
-}
-
-fn name_taken(e: tokio_postgres::Error) -> Error {
-    if unique_violation(&e) == Some("sip_peers_site_name_key") {
-        Error::conflict(
-            numbers_core::error::ConflictKind::PeerNameTaken,
-            "a SIP peer with this name already exists in the site",
-        )
-    } else {
-        db_err(e)
+/// The peers of `account`'s site `site_id` (the site locked when `lock`); None if it has no
+/// such site.
+async fn site_peers(
+    c: &impl Client,
+    account: AccountId,
+    site_id: i64,
+    lock: bool,
+) -> Result<Option<Vec<SipPeer>>> {
+    if load_site(c, account, site_id, lock).await?.is_none() {
+        return Ok(None);
     }
+    query(c, &sql::select_peers(site_id)).await.map(Some)
 }
 
-/// Applies the default rule for `peer_id` (None: a new peer) and returns whether it is default.
-async fn settle_default<C: GenericClient + Sync>(
-    c: &C,
+fn name_taken() -> Error {
+    Error::conflict(
+        ConflictKind::PeerNameTaken,
+        "a SIP peer with this name already exists in the site",
+    )
+}
+
+/// Writes the default flag `site_rows::settle_default` decides; whether the peer is default.
+async fn settle_default(
+    c: &impl Client,
     peers: &[SipPeer],
     peer_id: Option<i64>,
     asked: bool,
 ) -> Result<bool> {
-    let other_default = peers
-        .iter()
-        .find(|p| p.fields.is_default && Some(p.id) != peer_id);
-    let is_default = becomes_default(asked, other_default.is_some());
-    if is_default && let Some(other) = other_default {
-        c.execute(
-            "UPDATE sip_peers SET is_default = FALSE WHERE id = $1",
-            &[&other.id],
-        )
-        .await
-        .map_err(db_err)?;
+    let (is_default, clear) = sql::settle_default(peers, peer_id, asked);
+    if let Some(clear) = clear {
+        execute(c, &clear).await?;
     }
     Ok(is_default)
 }
@@ -123,49 +68,18 @@ impl SiteStore for PostgresStore {
         fields: &SiteFields,
         now: Timestamp,
     ) -> Result<Site> {
-        let client = self.client().await?;
-        let address = fields
-            .address
-            .as_ref()
-            .map(|a| serde_json::to_string(a).map_err(Error::internal))
-            .transpose()?;
-        let sql = format!(
-            "INSERT INTO sites (account_id, name, description, customer_name, customer_provided_id, address, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {SITE_COLUMNS}"
-        );
-        let row = client
-            .query_one(
-                sql.as_str(),
-                &[
-                    &account.to_string(),
-                    &fields.name,
-                    &fields.description,
-                    &fields.customer_name,
-                    &fields.customer_provided_id,
-                    &address,
-                    &to_millis(now),
-                ],
-            )
-            .await
-            .map_err(db_err)?;
-        site_from_row(&row)
+        let insert = sql::insert_site(account, fields, now)?;
+        query_opt(&**self.client().await?, &insert)
+            .await?
+            .ok_or_else(|| Error::internal("inserted site vanished"))
     }
 
     async fn get_site(&self, account: AccountId, id: i64) -> Result<Option<Site>> {
-        let client = self.client().await?;
-        load_site(&**client, account, id, false).await
+        load_site(&**self.client().await?, account, id, false).await
     }
 
     async fn list_sites(&self, account: AccountId) -> Result<Vec<Site>> {
-        let client = self.client().await?;
-        let sql = format!("SELECT {SITE_COLUMNS} FROM sites WHERE account_id = $1 ORDER BY id");
-        client
-            .query(sql.as_str(), &[&account.to_string()])
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(site_from_row)
-            .collect()
+        query(&**self.client().await?, &sql::list_sites(account)).await
     }
 
     async fn update_site(
@@ -175,54 +89,25 @@ impl SiteStore for PostgresStore {
         fields: &SiteFields,
         now: Timestamp,
     ) -> Result<Option<Site>> {
-        let client = self.client().await?;
-        let address = fields
-            .address
-            .as_ref()
-            .map(|a| serde_json::to_string(a).map_err(Error::internal))
-            .transpose()?;
-        let sql = format!(
-            "UPDATE sites SET name = $3, description = $4, customer_name = $5, customer_provided_id = $6, address = $7, updated_at = $8 \
-             WHERE id = $1 AND account_id = $2 RETURNING {SITE_COLUMNS}"
-        );
-        client
-            .query_opt(
-                sql.as_str(),
-                &[
-                    &id,
-                    &account.to_string(),
-                    &fields.name,
-                    &fields.description,
-                    &fields.customer_name,
-                    &fields.customer_provided_id,
-                    &address,
-                    &to_millis(now),
-                ],
-            )
-            .await
-            .map_err(db_err)?
-            .as_ref()
-            .map(site_from_row)
-            .transpose()
+        let update = sql::update_site(account, id, fields, now)?;
+        query_opt(&**self.client().await?, &update).await
     }
 
     async fn delete_site(&self, account: AccountId, id: i64) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        if load_site(&*tx, account, id, true).await?.is_none() {
-            return Ok(false);
-        }
-        if !load_peers(&*tx, id).await?.is_empty() {
-            return Err(Error::conflict(
-                numbers_core::error::ConflictKind::SiteHasPeers,
-                "a site can only be deleted when it has no SIP peers",
-            ));
-        }
-        tx.execute("DELETE FROM sites WHERE id = $1", &[&id])
-            .await
-            .map_err(db_err)?;
+        let deleted = match site_peers(&*tx, account, id, true).await? {
+            None => return Ok(false),
+            Some(peers) if !peers.is_empty() => {
+                return Err(Error::conflict(
+                    ConflictKind::SiteHasPeers,
+                    "a site can only be deleted when it has no SIP peers",
+                ));
+            }
+            Some(_) => execute(&*tx, &sql::delete_site(id)).await? > 0,
+        };
         tx.commit().await.map_err(db_err)?;
-        Ok(true)
+        Ok(deleted)
     }
 
     async fn create_peer(
@@ -234,55 +119,18 @@ impl SiteStore for PostgresStore {
     ) -> Result<Option<SipPeer>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        if load_site(&*tx, account, site_id, true).await?.is_none() {
+        let Some(peers) = site_peers(&*tx, account, site_id, true).await? else {
             return Ok(None);
-        }
-        let peers = load_peers(&*tx, site_id).await?;
+        };
         let is_default = settle_default(&*tx, &peers, None, fields.is_default).await?;
-        let sql = format!(
-            "INSERT INTO sip_peers (site_id, account_id, name, description, is_default, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {PEER_COLUMNS}"
-        );
-        let row = tx
-            .query_one(
-                sql.as_str(),
-                &[
-                    &site_id,
-                    &account.to_string(),
-                    &fields.name,
-                    &fields.description,
-                    &is_default,
-                    &to_millis(now),
-                ],
-            )
-            .await
-            .map_err(name_taken)?;
-        let peer = peer_from_row(&row)?;
+        let insert = sql::insert_peer(account, site_id, fields, is_default, now);
+        let peer = query_unique(&*tx, &insert, PEER_NAME_KEY, name_taken).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(peer))
-    }
-
-    async fn get_peer(
-        &self,
-        account: AccountId,
-        site_id: i64,
-        peer_id: i64,
-    ) -> Result<Option<SipPeer>> {
-        Ok(self
-            .list_peers(account, site_id)
-            .await?
-            .and_then(|peers| peers.into_iter().find(|p| p.id == peer_id)))
+        Ok(peer)
     }
 
     async fn list_peers(&self, account: AccountId, site_id: i64) -> Result<Option<Vec<SipPeer>>> {
-        let client = self.client().await?;
-        if load_site(&**client, account, site_id, false)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        load_peers(&**client, site_id).await.map(Some)
+        site_peers(&**self.client().await?, account, site_id, false).await
     }
 
     async fn update_peer(
@@ -295,33 +143,17 @@ impl SiteStore for PostgresStore {
     ) -> Result<Option<SipPeer>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_err)?;
-        if load_site(&*tx, account, site_id, true).await?.is_none() {
-            return Ok(None);
-        }
-        let peers = load_peers(&*tx, site_id).await?;
+        let peers = site_peers(&*tx, account, site_id, true)
+            .await?
+            .unwrap_or_default();
         if !peers.iter().any(|p| p.id == peer_id) {
             return Ok(None);
         }
         let is_default = settle_default(&*tx, &peers, Some(peer_id), fields.is_default).await?;
-        let sql = format!(
-            "UPDATE sip_peers SET name = $2, description = $3, is_default = $4, updated_at = $5 WHERE id = $1 RETURNING {PEER_COLUMNS}"
-        );
-        let row = tx
-            .query_one(
-                sql.as_str(),
-                &[
-                    &peer_id,
-                    &fields.name,
-                    &fields.description,
-                    &is_default,
-                    &to_millis(now),
-                ],
-            )
-            .await
-            .map_err(name_taken)?;
-        let peer = peer_from_row(&row)?;
+        let update = sql::update_peer(peer_id, fields, is_default, now);
+        let peer = query_unique(&*tx, &update, PEER_NAME_KEY, name_taken).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(peer))
+        Ok(peer)
     }
 
     async fn delete_peer(&self, account: AccountId, site_id: i64, peer_id: i64) -> Result<bool> {
@@ -330,13 +162,7 @@ impl SiteStore for PostgresStore {
         if load_site(&*tx, account, site_id, true).await?.is_none() {
             return Ok(false);
         }
-        let deleted = tx
-            .execute(
-                "DELETE FROM sip_peers WHERE id = $1 AND site_id = $2",
-                &[&peer_id, &site_id],
-            )
-            .await
-            .map_err(db_err)?;
+        let deleted = execute(&*tx, &sql::delete_peer(site_id, peer_id)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(deleted == 1)
     }

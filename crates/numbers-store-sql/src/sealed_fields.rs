@@ -9,7 +9,9 @@ use numbers_core::error::{Error, Result};
 use numbers_core::sealing::{Purpose, SecretBox};
 use numbers_core::store::{ResealCursor, ResealPage};
 
-use crate::Placeholder;
+use numbers_core::clock::{Timestamp, to_millis};
+
+use crate::statement::Statement;
 
 /// A column holding a secret, and the key its rows are visited by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,38 +57,31 @@ pub const SEALED_FIELDS: &[SealedField] = &[
     DELIVERY_SIGNING_SECRET,
 ];
 
-fn placeholder(style: Placeholder, n: usize) -> String {
-    match style {
-        Placeholder::QuestionNumbered => format!("?{n}"),
-        Placeholder::DollarNumbered => format!("${n}"),
-    }
-}
-
 impl SealedField {
-    /// `(key, value)` of the next rows after a key (bind: after, limit).
-    pub fn page_sql(&self, style: Placeholder) -> String {
-        format!(
-            "SELECT {key}, {column} FROM {table} WHERE {key} > {p1} AND {column} IS NOT NULL \
-             ORDER BY {key} LIMIT {p2}",
+    /// `(key, value)` of the next `limit` rows after key `after`.
+    pub fn page(&self, after: &str, limit: u32) -> Statement {
+        Statement::new(format!(
+            "SELECT {key}, {column} FROM {table} WHERE {key} > $1 AND {column} IS NOT NULL \
+             ORDER BY {key} LIMIT $2",
             key = self.key,
             column = self.column,
             table = self.table,
-            p1 = placeholder(style, 1),
-            p2 = placeholder(style, 2),
-        )
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
     }
 
-    /// Replaces a value if it is still the one read (bind: new value, key, old value).
-    pub fn update_sql(&self, style: Placeholder) -> String {
-        format!(
-            "UPDATE {table} SET {column} = {p1} WHERE {key} = {p2} AND {column} = {p3}",
+    /// Replaces a value if it is still the one read.
+    pub fn update(&self, write: &ResealWrite) -> Statement {
+        Statement::new(format!(
+            "UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3",
             table = self.table,
             column = self.column,
             key = self.key,
-            p1 = placeholder(style, 1),
-            p2 = placeholder(style, 2),
-            p3 = placeholder(style, 3),
-        )
+        ))
+        .bind(&write.new)
+        .bind(&write.key)
+        .bind(&write.old)
     }
 }
 
@@ -157,6 +152,19 @@ pub fn reseal_rows(
 /// The one-row table remembering the key a complete pass left everything sealed with.
 pub const SEALED_WITH_NAME: &str = "sealed_with";
 
+/// The key id a complete pass left everything sealed with (one nullable TEXT column).
+pub fn select_sealed_with() -> Statement {
+    Statement::new("SELECT key_id FROM secrets_at_rest WHERE name = $1").bind(SEALED_WITH_NAME)
+}
+
+/// Records that a complete pass left everything sealed with `key_id`.
+pub fn update_sealed_with(key_id: &str, now: Timestamp) -> Statement {
+    Statement::new("UPDATE secrets_at_rest SET key_id = $1, updated_at = $2 WHERE name = $3")
+        .bind(key_id)
+        .bind(to_millis(now))
+        .bind(SEALED_WITH_NAME)
+}
+
 /// A stored HMAC secret, opened and parsed.
 pub fn open_callback_secret(secrets: &SecretBox, stored: &str) -> Result<HmacSecret> {
     let plain = secrets.open(stored, CALLBACK_HMAC_SECRET.purpose)?;
@@ -207,10 +215,8 @@ mod tests {
             SUBSCRIPTION_FORMAT_CONFIG.purpose,
             "webhook_subscriptions.format_config"
         );
-        assert!(
-            SUBSCRIPTION_SECRET
-                .update_sql(Placeholder::DollarNumbered)
-                .ends_with("secret = $3")
-        );
+        let update = SUBSCRIPTION_SECRET.update(&writes[0]);
+        assert!(update.sql.ends_with("secret = $3"));
+        assert_eq!(update.params.len(), 3);
     }
 }

@@ -7,6 +7,9 @@ use numbers_core::ids::AccountId;
 use numbers_core::search::{CapabilityFilter, CapabilityMatch, DigitPattern, PatternPosition};
 use numbers_core::store::NumberFilter;
 
+/// A bound value. Both schemas hold only TEXT, BIGINT and BOOLEAN columns; a NULL says which
+/// of the first two it stands for, because PostgreSQL checks a parameter's type even when it is
+/// NULL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
     Text(String),
@@ -18,9 +21,45 @@ pub enum SqlValue {
     NullInt,
 }
 
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_string())
+    }
+}
+
+impl From<&String> for SqlValue {
+    fn from(v: &String) -> Self {
+        SqlValue::Text(v.clone())
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(v)
+    }
+}
+
+impl From<bool> for SqlValue {
+    fn from(v: bool) -> Self {
+        SqlValue::Bool(v)
+    }
+}
+
 impl From<Option<String>> for SqlValue {
     fn from(v: Option<String>) -> Self {
         v.map_or(SqlValue::Null, SqlValue::Text)
+    }
+}
+
+impl From<Option<&str>> for SqlValue {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_string()))
     }
 }
 

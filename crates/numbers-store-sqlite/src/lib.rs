@@ -24,6 +24,7 @@ mod rows;
 mod search;
 mod secrets;
 mod sites;
+mod statements;
 mod tokens;
 mod webhooks;
 

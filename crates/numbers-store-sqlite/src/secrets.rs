@@ -5,15 +5,16 @@
 //! (or under a retired key) in any file.
 
 use async_trait::async_trait;
-use numbers_core::clock::{Timestamp, to_millis};
+use numbers_core::clock::Timestamp;
 use numbers_core::error::Result;
 use numbers_core::store::{ResealCursor, ResealPage, SecretStore};
-use numbers_store_sql::Placeholder;
-use numbers_store_sql::sealed_fields::{SEALED_WITH_NAME, reseal_field, reseal_rows};
-use rusqlite::{OptionalExtension, params};
+use numbers_store_sql::sealed_fields::{
+    reseal_field, reseal_rows, select_sealed_with, update_sealed_with,
+};
 
 use crate::SqliteStore;
 use crate::db::DbResult;
+use crate::statements::{execute, query, query_opt};
 
 #[async_trait]
 impl SecretStore for SqliteStore {
@@ -27,25 +28,10 @@ impl SecretStore for SqliteStore {
         };
         let secrets = self.secrets.clone();
         self.write(move |tx| {
-            let rows: Vec<(String, String)> = tx
-                .prepare_cached(&field.page_sql(Placeholder::QuestionNumbered))
-                .db()?
-                .query_map(params![after, i64::from(limit)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .db()?
-                .collect::<rusqlite::Result<_>>()
-                .db()?;
+            let rows = query(tx, &field.page(&after, limit))?;
             let (writes, mut page) = reseal_rows(&secrets, index, field, rows, limit)?;
-            let mut update = tx
-                .prepare_cached(&field.update_sql(Placeholder::QuestionNumbered))
-                .db()?;
             for write in writes {
-                if update
-                    .execute(params![write.new, write.key, write.old])
-                    .db()?
-                    == 1
-                {
+                if execute(tx, &field.update(&write))? == 1 {
                     write.count_in(&mut page);
                 }
             }
@@ -55,18 +41,8 @@ impl SecretStore for SqliteStore {
     }
 
     async fn secrets_sealed_with(&self) -> Result<Option<String>> {
-        self.read(|tx| {
-            Ok(tx
-                .query_row(
-                    "SELECT key_id FROM secrets_at_rest WHERE name = ?1",
-                    [SEALED_WITH_NAME],
-                    |r| r.get::<_, Option<String>>(0),
-                )
-                .optional()
-                .db()?
-                .flatten())
-        })
-        .await
+        self.read(|tx| query_opt(tx, &select_sealed_with()).map(Option::flatten))
+            .await
     }
 
     async fn compact_after_reseal(&self) -> Result<()> {
@@ -86,15 +62,7 @@ impl SecretStore for SqliteStore {
     }
 
     async fn set_secrets_sealed_with(&self, key_id: &str, now: Timestamp) -> Result<()> {
-        let key_id = key_id.to_string();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE secrets_at_rest SET key_id = ?1, updated_at = ?2 WHERE name = ?3",
-                params![key_id, to_millis(now), SEALED_WITH_NAME],
-            )
-            .db()?;
-            Ok(())
-        })
-        .await
+        let stmt = update_sealed_with(key_id, now);
+        self.write(move |tx| execute(tx, &stmt).map(drop)).await
     }
 }
