@@ -34,7 +34,9 @@ use crate::webhook::{Registry, WebhookRuntime};
 pub use config::{AgingPolicy, AgingRule, ServiceConfig};
 pub use disconnects::DisconnectSubmission;
 pub use maintenance::MaintenanceReport;
-pub use number_orders::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
+pub use number_orders::{
+    NumberOrderRequest, SelectionRequest, Upload, parse_quantity, parse_quantity_at_most,
+};
 pub use numbers::ReleaseMode;
 pub use orders::OrderSubmission;
 pub use search::MAX_IMPORT_BATCH;

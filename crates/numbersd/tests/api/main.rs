@@ -25,6 +25,7 @@ mod search_under_orders;
 mod secrets_at_rest;
 mod sinch;
 mod sinch_callbacks;
+mod sinch_fidelity;
 mod sinch_sdk;
 mod snapshots;
 mod webhooks;
