@@ -12,6 +12,7 @@ mod extremes;
 mod helpers;
 mod lifecycle;
 mod messagemedia;
+mod mm_schema;
 mod number_orders;
 mod orders;
 mod outbound_urls;
