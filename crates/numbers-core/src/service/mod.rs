@@ -9,6 +9,7 @@ mod catalog;
 mod config;
 mod credential_cache;
 mod disconnects;
+mod display_order;
 mod maintenance;
 mod notes;
 mod number_orders;
@@ -33,6 +34,7 @@ use crate::webhook::{Registry, WebhookRuntime};
 
 pub use config::{AgingPolicy, AgingRule, ServiceConfig};
 pub use disconnects::DisconnectSubmission;
+pub use display_order::DISPLAY_NAME_ORDER_LIMIT;
 pub use maintenance::MaintenanceReport;
 pub use number_orders::{
     NumberOrderRequest, SelectionRequest, Upload, parse_quantity, parse_quantity_at_most,
