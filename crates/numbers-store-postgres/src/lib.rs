@@ -9,6 +9,7 @@
 mod accounts;
 mod catalog;
 mod disconnects;
+mod emergency_addresses;
 mod events;
 mod inventory;
 mod lifecycle;

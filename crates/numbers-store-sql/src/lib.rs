@@ -9,6 +9,7 @@
 
 mod bulk_load;
 pub mod digit_index;
+pub mod emergency_row;
 mod number_row;
 mod provisioning_row;
 pub mod sealed_fields;

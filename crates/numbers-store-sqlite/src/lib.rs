@@ -10,6 +10,7 @@ mod accounts;
 mod catalog;
 mod db;
 mod disconnects;
+mod emergency_addresses;
 mod events;
 mod files;
 mod inventory;

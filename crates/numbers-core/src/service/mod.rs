@@ -10,6 +10,7 @@ mod config;
 mod credential_cache;
 mod disconnects;
 mod display_order;
+mod emergency_addresses;
 mod maintenance;
 mod notes;
 mod number_orders;
@@ -35,6 +36,7 @@ use crate::webhook::{Registry, WebhookRuntime};
 pub use config::{AgingPolicy, AgingRule, ServiceConfig};
 pub use disconnects::DisconnectSubmission;
 pub use display_order::DISPLAY_NAME_ORDER_LIMIT;
+pub use emergency_addresses::AddressMatch;
 pub use maintenance::MaintenanceReport;
 pub use number_orders::{
     NumberOrderRequest, SelectionRequest, Upload, parse_quantity, parse_quantity_at_most,

@@ -4,6 +4,7 @@
 mod accounts;
 mod bandwidth;
 mod digit_search;
+mod emergency_addresses;
 mod inventory;
 mod number_orders;
 mod numbers;
@@ -17,6 +18,7 @@ mod webhooks;
 pub use accounts::*;
 pub use bandwidth::*;
 pub use digit_search::*;
+pub use emergency_addresses::*;
 pub use inventory::*;
 pub use number_orders::*;
 pub use numbers::*;

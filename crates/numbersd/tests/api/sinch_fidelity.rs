@@ -1,11 +1,11 @@
 //! Sinch behaviours a migrating client relies on that the first pass left out (issue 14, items 9
 //! and 10), over real HTTP on SQLite and PostgreSQL: a number order takes one number only;
-//! active numbers list in display-name order.
+//! active numbers list in display-name order; emergency addresses of active voice numbers.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, INVENTORY_CSV, on_both_databases, spawn_app_on};
+use crate::helpers::{Backend, INVENTORY_CSV, Tenant, TestApp, on_both_databases, spawn_app_on};
 
 /// The field violations of a Sinch 400 `INVALID_ARGUMENT`, as (field, description) pairs.
 fn violations(body: &Value) -> Vec<(String, String)> {
@@ -24,6 +24,19 @@ fn violations(body: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Rents `number` for the tenant's project (`:rent`, Basic auth).
+async fn rent(app: &TestApp, tenant: &Tenant, number: &str) {
+    let (status, body) = app
+        .sinch(
+            tenant,
+            Method::POST,
+            &format!("availableNumbers/{number}:rent"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 /// Sinch's guide: "max 1 number per order supported now". A quantity order for more is refused
@@ -99,15 +112,7 @@ async fn active_numbers_in_display_name_order(backend: Backend) {
         ("+12532001234", Some("Charlie")),
     ];
     for (number, name) in names {
-        let (status, body) = app
-            .sinch(
-                &acme,
-                Method::POST,
-                &format!("availableNumbers/{number}:rent"),
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        rent(&app, &acme, number).await;
         if let Some(name) = name {
             let (status, body) = app
                 .sinch(
@@ -209,7 +214,154 @@ async fn active_numbers_in_display_name_order(backend: Backend) {
     app.shutdown().await;
 }
 
+fn e911(street: &str, state: &str) -> Value {
+    json!({
+        "displayName": "Acme HQ",
+        "address": {"streetNumber": "1201", "streetInfo": street, "location": "Floor 4",
+                    "city": "Seattle", "state": state, "postalCode": "98101"},
+    })
+}
+
+/// The emergency-address endpoints the Node SDK calls: get, `:provision`, `:validate`,
+/// `:deprovision`, for the project's US voice numbers only, the address gone with the number.
+async fn emergency_addresses_of_active_voice_numbers(backend: Backend) {
+    let Some(app) = spawn_app_on(backend).await else {
+        return;
+    };
+    app.import_csv(INVENTORY_CSV).await;
+    let acme = app.tenant("Acme").await;
+    let globex = app.tenant("Globex").await;
+    for number in ["+12065550100", "+19195552233"] {
+        rent(&app, &acme, number).await;
+    }
+    let path = |verb: &str| format!("activeNumbers/+12065550100/emergencyAddress{verb}");
+
+    let (status, body) = app.sinch(&acme, Method::GET, &path(""), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["resourceType"],
+        "EmergencyAddress"
+    );
+
+    // Validate: as given, then normalised (spacing, the state's case).
+    let (status, exact) = app
+        .sinch(
+            &acme,
+            Method::POST,
+            &path(":validate"),
+            e911("3rd Ave", "WA"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{exact}");
+    assert_eq!(exact["validationResult"], "EXACT_MATCH");
+    assert_eq!(exact["phoneNumber"], "+12065550100");
+    assert_eq!(exact["validatedAddress"]["streetInfo"], "3rd Ave");
+    assert!(exact.get("correctedAddress").is_none());
+    let (_, near) = app
+        .sinch(
+            &acme,
+            Method::POST,
+            &path(":validate"),
+            e911(" 3rd   Ave", "wa"),
+        )
+        .await;
+    assert_eq!(near["validationResult"], "NEAR_MATCH");
+    assert_eq!(near["correctedAddress"]["state"], "WA");
+    assert_eq!(near["correctedAddress"]["streetInfo"], "3rd Ave");
+    assert_eq!(near["candidateAddresses"], json!([]));
+    // Nothing was stored by validating.
+    let (status, _) = app.sinch(&acme, Method::GET, &path(""), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A malformed address names every bad part.
+    let mut bad = e911("3rd Ave", "XX");
+    bad["address"]["postalCode"] = json!("9810");
+    bad["address"]["city"] = json!(null);
+    let (status, body) = app
+        .sinch(&acme, Method::POST, &path(":provision"), bad)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fields: Vec<String> = violations(&body).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        fields,
+        ["address.city", "address.state", "address.postalCode"]
+    );
+
+    let (status, provisioned) = app
+        .sinch(
+            &acme,
+            Method::POST,
+            &path(":provision"),
+            e911("3rd  Ave", "wa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{provisioned}");
+    let stored = json!({"streetNumber": "1201", "streetInfo": "3rd Ave", "location": "Floor 4",
+                        "city": "Seattle", "state": "WA", "postalCode": "98101"});
+    assert_eq!(provisioned, stored);
+    let (status, got) = app.sinch(&acme, Method::GET, &path(""), Value::Null).await;
+    assert_eq!((status, &got), (StatusCode::OK, &stored));
+
+    // Only the project's own US voice numbers.
+    let (status, body) = app
+        .sinch(&globex, Method::GET, &path(""), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["details"][0]["resourceType"], "ActiveNumber");
+    let (status, body) = app
+        .sinch(
+            &acme,
+            Method::POST,
+            "activeNumbers/+19195552233/emergencyAddress:provision",
+            e911("3rd Ave", "WA"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an SMS-only number: {body}"
+    );
+    assert_eq!(violations(&body)[0].0, "phoneNumber");
+    let (status, _) = app
+        .sinch(&acme, Method::POST, &path(":relocate"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Deprovision (twice: done either way), then the address is gone.
+    for _ in 0..2 {
+        let (status, body) = app
+            .sinch(&acme, Method::POST, &path(":deprovision"), json!({}))
+            .await;
+        assert_eq!((status, &body), (StatusCode::OK, &json!({})));
+    }
+    let (status, _) = app.sinch(&acme, Method::GET, &path(""), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Released with its number.
+    app.sinch(
+        &acme,
+        Method::POST,
+        &path(":provision"),
+        e911("3rd Ave", "WA"),
+    )
+    .await;
+    let (status, _) = app
+        .sinch(
+            &acme,
+            Method::POST,
+            "activeNumbers/+12065550100:release",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.sinch(&acme, Method::GET, &path(""), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["details"][0]["resourceType"], "ActiveNumber");
+    app.shutdown().await;
+}
+
 on_both_databases!(
     a_number_order_takes_one_number,
-    active_numbers_in_display_name_order
+    active_numbers_in_display_name_order,
+    emergency_addresses_of_active_voice_numbers
 );
