@@ -360,7 +360,55 @@ async fn emergency_addresses_of_active_voice_numbers(backend: Backend) {
     app.shutdown().await;
 }
 
+/// The same calls through Sinch's official Node SDK (neither Python 2.3.0 nor any other SDK has
+/// the emergency-address calls): `list({orderBy: 'displayName'})` across pages with the SDK's own
+/// iterator, and validate, provision, get, deprovision.
+async fn node_sdk_orders_by_display_name_and_keeps_emergency_addresses(backend: Backend) {
+    let modules = tokio::task::spawn_blocking(|| {
+        crate::sdk_install::node_sdk("sinch", "tests/sdk/sinch/node")
+    })
+    .await
+    .unwrap();
+    let Some(app) = spawn_app_on(backend).await else {
+        return;
+    };
+    app.import_csv(INVENTORY_CSV).await;
+    let tenant = app.tenant("SDK user").await;
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/sdk/sinch/node/fidelity_flow.js"),
+    )
+    .env("NODE_PATH", &modules)
+    .env("NUMBERSD_BASE_URL", &app.base)
+    .env("SINCH_PROJECT_ID", &tenant.id)
+    .env("SINCH_KEY_ID", &tenant.creds.key_id)
+    .env("SINCH_KEY_SECRET", &tenant.creds.secret);
+    let stdout = tokio::task::spawn_blocking(move || {
+        String::from_utf8_lossy(&crate::sdk_install::run(&mut cmd, "node fidelity_flow.js").stdout)
+            .into_owned()
+    })
+    .await
+    .unwrap();
+    let out: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("fidelity_flow.js printed no JSON ({e}): {stdout}"));
+    let address = json!({"streetNumber": "1201", "streetInfo": "3rd Ave", "city": "Seattle",
+                         "state": "WA", "postalCode": "98101"});
+    assert_eq!(
+        out,
+        json!({
+            "byDisplayName": [["Front desk", "+12065550101"], ["Zed desk", "+12065550100"]],
+            "validated": {"validationResult": "NEAR_MATCH", "correctedState": "WA", "candidates": 0},
+            "provisioned": address,
+            "fetched": address,
+            "afterDeprovision": 404,
+        })
+    );
+    app.shutdown().await;
+}
+
 on_both_databases!(
+    node_sdk_orders_by_display_name_and_keeps_emergency_addresses,
     a_number_order_takes_one_number,
     active_numbers_in_display_name_order,
     emergency_addresses_of_active_voice_numbers
