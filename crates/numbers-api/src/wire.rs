@@ -154,18 +154,6 @@ impl<'a> JsonObject<'a> {
         }
     }
 
-    pub fn reject_unknown(&mut self, known: &[&str]) {
-        for key in self.map.keys() {
-            if !known.contains(&key.as_str()) {
-                let name = self.name(key);
-                self.errors.push(
-                    name,
-                    format!("is not a known field; known: {}", known.join(", ")),
-                );
-            }
-        }
-    }
-
     pub fn opt_str(&mut self, field: &str) -> Option<&'a str> {
         match self.field(field) {
             Field::Absent | Field::Null => None,
@@ -186,18 +174,6 @@ impl<'a> JsonObject<'a> {
             return None;
         }
         self.opt_str(field)
-    }
-
-    pub fn opt_bool(&mut self, field: &str) -> Option<bool> {
-        match self.field(field) {
-            Field::Absent | Field::Null => None,
-            Field::Present(Value::Bool(b)) => Some(*b),
-            Field::Present(_) => {
-                let name = self.name(field);
-                self.errors.push(name, "must be true or false");
-                None
-            }
-        }
     }
 
     pub fn opt_u64(&mut self, field: &str) -> Option<u64> {

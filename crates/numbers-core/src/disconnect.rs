@@ -76,7 +76,7 @@ impl NewDisconnect {
     pub fn validate(&self) -> Result<(), Error> {
         if self.numbers.is_empty() || self.numbers.len() > MAX_DISCONNECT_NUMBERS {
             return Err(Error::invalid(
-                "TelephoneNumberList",
+                "numbers",
                 format!("must list 1 to {MAX_DISCONNECT_NUMBERS} numbers"),
             ));
         }
@@ -84,7 +84,7 @@ impl NewDisconnect {
         if let Some(dup) = self.numbers.iter().find(|n| !seen.insert(*n)) {
             return Err(Error::invalid_as(
                 FieldErrorKind::Duplicate,
-                "TelephoneNumberList",
+                "numbers",
                 format!("lists {dup} more than once"),
             ));
         }

@@ -22,19 +22,19 @@ impl NoteText {
         let mut errors = FieldErrors::new();
         let user_id = user_id.map(str::trim).unwrap_or_default();
         if user_id.is_empty() {
-            errors.push_required("UserId");
+            errors.push_required("user_id");
         } else if user_id.chars().count() > NOTE_USER_MAX_CHARS {
             errors.push(
-                "UserId",
+                "user_id",
                 format!("must be at most {NOTE_USER_MAX_CHARS} characters"),
             );
         }
         let description = description.map(str::trim).unwrap_or_default();
         if description.is_empty() {
-            errors.push_required("Description");
+            errors.push_required("description");
         } else if description.chars().count() > NOTE_MAX_CHARS {
             errors.push(
-                "Description",
+                "description",
                 format!("must be at most {NOTE_MAX_CHARS} characters"),
             );
         }

@@ -41,19 +41,19 @@ pub struct SiteAddress {
 }
 
 impl SiteAddress {
-    /// Every part at most `ADDRESS_FIELD_MAX_CHARS`; errors name `Address.<Part>`.
+    /// Every part at most `ADDRESS_FIELD_MAX_CHARS`; errors name `address.<part>`.
     pub fn parse(self) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let parts = [
-            ("HouseNumber", &self.house_number),
-            ("StreetName", &self.street_name),
-            ("StreetSuffix", &self.street_suffix),
-            ("PostDirectional", &self.post_directional),
-            ("City", &self.city),
-            ("StateCode", &self.state_code),
-            ("Zip", &self.zip),
-            ("Country", &self.country),
-            ("AddressType", &self.address_type),
+            ("house_number", &self.house_number),
+            ("street_name", &self.street_name),
+            ("street_suffix", &self.street_suffix),
+            ("post_directional", &self.post_directional),
+            ("city", &self.city),
+            ("state_code", &self.state_code),
+            ("zip", &self.zip),
+            ("country", &self.country),
+            ("address_type", &self.address_type),
         ];
         for (name, value) in parts {
             if value
@@ -61,7 +61,7 @@ impl SiteAddress {
                 .is_some_and(|v| v.chars().count() > ADDRESS_FIELD_MAX_CHARS)
             {
                 errors.push(
-                    format!("Address.{name}"),
+                    format!("address.{name}"),
                     format!("must be at most {ADDRESS_FIELD_MAX_CHARS} characters"),
                 );
             }
@@ -92,17 +92,17 @@ impl SiteFields {
         let mut errors = FieldErrors::new();
         let name = name.map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            errors.push_required("Name");
+            errors.push_required("name");
         } else if name.chars().count() > SITE_NAME_MAX_CHARS {
             errors.push(
-                "Name",
+                "name",
                 format!("must be at most {SITE_NAME_MAX_CHARS} characters"),
             );
         }
         for (field, value) in [
-            ("Description", description),
-            ("CustomerName", customer_name),
-            ("CustomerProvidedId", customer_provided_id),
+            ("description", description),
+            ("customer_name", customer_name),
+            ("customer_provided_id", customer_provided_id),
         ] {
             if value.is_some_and(|v| v.chars().count() > DESCRIPTION_MAX_CHARS) {
                 errors.push(
@@ -152,16 +152,16 @@ impl PeerFields {
         let mut errors = FieldErrors::new();
         let name = name.map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            errors.push_required("PeerName");
+            errors.push_required("name");
         } else if name.chars().count() > PEER_NAME_MAX_CHARS {
             errors.push(
-                "PeerName",
+                "name",
                 format!("must be at most {PEER_NAME_MAX_CHARS} characters"),
             );
         }
         if description.is_some_and(|v| v.chars().count() > DESCRIPTION_MAX_CHARS) {
             errors.push(
-                "Description",
+                "description",
                 format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
             );
         }

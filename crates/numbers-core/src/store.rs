@@ -452,6 +452,22 @@ pub trait DisconnectStore: Send + Sync {
     ) -> Result<Option<Disconnect>>;
 }
 
+/// A paged list whose total is asked for: its filter's statuses, creation dates (and, for
+/// orders, customer order id) count; its `page_size` and `before` do not.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted<'a> {
+    Orders(&'a OrderFilter),
+    Disconnects(&'a DisconnectFilter),
+}
+
+/// Totals of the paged lists (Bandwidth's `TotalCount`), counted by the database in one query
+/// instead of by reading every page.
+#[async_trait]
+pub trait CountStore: Send + Sync {
+    /// How many of the account's orders or disconnects the filter matches.
+    async fn count(&self, account: AccountId, what: Counted<'_>) -> Result<u64>;
+}
+
 #[async_trait]
 pub trait OrderNoteStore: Send + Sync {
     /// `None` if the order is not the account's. Appends an `order.note_added` event.
@@ -647,6 +663,7 @@ pub trait Store:
     + CatalogStore
     + WebhookStore
     + EmergencyAddressStore
+    + CountStore
 {
 }
 
@@ -670,5 +687,6 @@ impl<T> Store for T where
         + CatalogStore
         + WebhookStore
         + EmergencyAddressStore
+        + CountStore
 {
 }

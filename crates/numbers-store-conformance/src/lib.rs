@@ -46,6 +46,7 @@ macro_rules! for_each_case {
             order_search,
             order_backorder,
             order_get_and_list,
+            list_totals,
             order_race,
             release_and_aging,
             update_assignment_patch,

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod catalog;
+mod counts;
 mod disconnects;
 mod emergency_addresses;
 mod events;

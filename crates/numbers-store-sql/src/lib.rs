@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod bulk_load;
+mod count_sql;
 pub mod digit_index;
 pub mod emergency_row;
 mod number_row;
@@ -18,6 +19,7 @@ mod search_sql;
 mod webhook_rows;
 
 pub use bulk_load::{inventory_is_empty_sql, search_indexes};
+pub use count_sql::count_sql;
 pub use number_row::available_from;
 pub use number_row::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 pub use provisioning_row::{PROVISIONING_COLUMNS, ProvisioningRow};

@@ -3,17 +3,18 @@
 //! `SearchQuery`; results as `<SearchResult>` with a plain list or, with `enableTNDetail=true`,
 //! the detail list.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrorKind, FieldErrors};
-use numbers_core::number::{Number, NumberType};
-use numbers_core::search::{PatternPosition, ProtectedFilter, SearchQuery};
+use numbers_core::number::Number;
+use numbers_core::search::{ProtectedFilter, SearchQuery};
 
-use super::error::{Area, BwError, BwResult};
+use super::error::BwResult;
+use super::search_terms::SearchTerms;
 use super::xml::El;
-use super::{authorize, parse_bool, tn, xml};
+use super::{BwAccount, area, parse_bool, tn, xml};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -51,15 +52,14 @@ pub const MAX_QUANTITY: u32 = 5000;
 
 pub async fn search(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount {
+        account: caller,
+        fail,
+        ..
+    }: BwAccount<area::Search>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
     let q = QueryPairs::parse(raw.as_deref());
-    let fail = |e| BwError::core(Area::Search, e);
-    let caller = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let detail = parse_bool(q.get("enableTNDetail"), "enableTNDetail", false).map_err(fail)?;
     let query = parse_query(&q).map_err(fail)?;
     let page = state
@@ -204,53 +204,15 @@ fn parse_query(q: &QueryPairs) -> Result<SearchQuery, Error> {
             ProtectedFilter::Mixed
         }
     };
-    let ends_in = errors
-        .take(parse_bool(q.get("endsIn"), "endsIn", false))
-        .unwrap_or(false);
-    errors.take(parse_bool(q.get("LCA"), "LCA", true));
-    errors.take(parse_bool(q.get("enableTNDetail"), "enableTNDetail", false));
-    for (name, code) in [
-        ("localVanity", "localVanity"),
-        ("tollFreeVanity", "tollFreeVanity"),
-    ] {
-        if let Some(v) = q.get(name).map(str::trim).filter(|v| !v.is_empty())
-            && (!(4..=7).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
-            errors.push(code, "must be 4 to 7 letters or digits");
-        }
-    }
+    // `enableTNDetail` is the handler's, checked before the query is parsed.
+    let terms = SearchTerms::from_query(q);
+    let checked = terms.check(&mut errors);
     errors.into_result()?;
-    let mut builder = SearchQuery::builder()
-        .country(Some("US"), "country")
-        .npa(q.get("areaCode"), "areaCode")
-        .npa_nxx(q.get("npaNxx"), "npaNxx")
-        .npa_nxx_x(q.get("npaNxxx"), "npaNxxx")
-        .rate_center(q.get("rateCenter"), "rateCenter")
-        .state(q.get("state"), "state")
-        .city(q.get("city"), "city")
-        .zip(q.get("zip"), "zip")
-        .lata(q.get("lata"), "lata")
-        .toll_free_pattern(q.get("tollFreeWildCardPattern"), "tollFreeWildCardPattern")
+    let builder = terms
+        .geography(SearchQuery::builder())
         .protected(protected)
         .page_size(q.get("quantity"), "quantity", MAX_QUANTITY, MAX_QUANTITY);
-    if has("localVanity") {
-        let position = if ends_in {
-            PatternPosition::EndsWith
-        } else {
-            PatternPosition::Contains
-        };
-        builder = builder.pattern(position, q.get("localVanity"), "localVanity");
-    }
-    if has("tollFreeVanity") {
-        builder = builder
-            .pattern(
-                PatternPosition::Contains,
-                q.get("tollFreeVanity"),
-                "tollFreeVanity",
-            )
-            .types(vec![NumberType::TollFree], "tollFreeVanity");
-    }
-    builder.build()
+    terms.patterns(&checked, builder).build()
 }
 
 #[cfg(test)]

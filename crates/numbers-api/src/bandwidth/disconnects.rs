@@ -12,9 +12,12 @@ use numbers_core::ids::DisconnectId;
 use numbers_core::service::DisconnectSubmission;
 use numbers_core::store::DisconnectFilter;
 
-use super::error::{Area, BwError, BwResult};
+use super::error::{Area, BwError, BwResult, NUMBER_LIST, renamed};
 use super::xml::{El, Element};
-use super::{ListQuery, authorize, created, parse_document, parse_tn, time, tn, xml};
+use super::{
+    BwAccount, ListQuery, area, created, customer_order_id, list_document, order_name,
+    parse_document, parse_tn, time, tn, xml,
+};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -57,22 +60,8 @@ fn parse_disconnect(doc: &Element) -> Result<DisconnectSubmission, Error> {
             ProtectedChange::Unchanged
         }
     };
-    let customer_order_id = doc.text_of("CustomerOrderId").map(str::to_string);
-    if let Some(c) = &customer_order_id
-        && (c.chars().count() > 40
-            || !c
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ' '))
-    {
-        errors.push(
-            "CustomerOrderId",
-            "Only alphanumeric values, dashes and spaces are allowed. Max length is 40 characters.",
-        );
-    }
-    let name = doc.text_of("Name").map(str::to_string);
-    if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        errors.push("Name", "must be at most 50 characters");
-    }
+    let customer_order_id = customer_order_id(doc, &mut errors);
+    let name = order_name(doc, &mut errors);
     errors.into_result()?;
     Ok(DisconnectSubmission {
         numbers,
@@ -151,21 +140,17 @@ fn disconnect_id(raw: &str) -> BwResult<DisconnectId> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Disconnects>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Disconnects, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Disconnects, "DisconnectTelephoneNumberOrder")?;
     let submission = parse_disconnect(&doc).map_err(fail)?;
     let d = state
         .service
         .submit_disconnect(account, submission)
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(renamed(e, NUMBER_LIST)))?;
     let root = El::new("DisconnectTelephoneNumberOrderResponse")
         .child(order_request(&d))
         .leaf_child("OrderStatus", d.status.as_str());
@@ -178,14 +163,10 @@ pub async fn create(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Disconnects>,
+    Path((_, id)): Path<(String, String)>,
     RawQuery(_query): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Disconnects, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let d = state
         .service
         .get_disconnect(account, disconnect_id(&id)?)
@@ -196,14 +177,9 @@ pub async fn get(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     let filter = list_filter(&q).map_err(fail)?;
     let page = state
@@ -211,40 +187,20 @@ pub async fn list(
         .list_disconnects(account, &filter)
         .await
         .map_err(fail)?;
-    let mut total = 0usize;
-    let mut count = DisconnectFilter {
-        page_size: 1000,
-        before: None,
-        ..filter.clone()
-    };
-    loop {
-        let more = state
-            .service
-            .list_disconnects(account, &count)
-            .await
-            .map_err(fail)?;
-        total += more.items.len();
-        match (more.next_page_token, more.items.last()) {
-            (Some(_), Some(last)) => count.before = Some(last.id()),
-            _ => break,
-        }
-    }
-    let base = format!(
-        "/api/accounts/{account}/disconnects?size={}",
-        filter.page_size
-    );
-    let mut links =
-        El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
-    if let (Some(_), Some(last)) = (&page.next_page_token, page.items.last()) {
-        links.push(El::leaf(
-            "next",
-            format!("Link=<{base}&page={}>;rel=\"next\";", last.id()),
-        ));
-    }
-    let list = El::new("ListOrderIdUserIdDate")
-        .leaf_child("TotalCount", total)
-        .child(links)
-        .children(page.items.iter().map(|d| {
+    let total = state
+        .service
+        .count_disconnects(account, &filter)
+        .await
+        .map_err(fail)?;
+    let next_after = page.next_page_token.as_ref().and(page.items.last());
+    let root = list_document(
+        &format!(
+            "/api/accounts/{account}/disconnects?size={}",
+            filter.page_size
+        ),
+        total,
+        next_after.map(|d| d.id().to_string()),
+        page.items.iter().map(|d| {
             El::new("OrderIdUserIdDate")
                 .leaf_child("CountOfTNs", d.new.numbers.len())
                 .opt("CustomerOrderId", d.new.customer_order_id.as_deref())
@@ -253,11 +209,9 @@ pub async fn list(
                 .leaf_child("OrderType", "disconnect")
                 .leaf_child("OrderDate", time(d.new.created_at))
                 .leaf_child("OrderStatus", d.status.as_str())
-        }));
-    Ok(xml(
-        StatusCode::OK,
-        &El::new("ResponseSelectWrapper").child(list),
-    ))
+        }),
+    );
+    Ok(xml(StatusCode::OK, &root))
 }
 
 fn list_filter(q: &QueryPairs) -> Result<DisconnectFilter, Error> {

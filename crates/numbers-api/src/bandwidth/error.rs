@@ -14,8 +14,27 @@ use numbers_core::error::{ConflictKind, Error, FieldError, FieldErrorKind, Resou
 
 use super::xml::El;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
+/// `Area` and, for each of its variants, a marker type of the same name in `area` (so a handler
+/// can name its area in a type: `BwAccount<area::Orders>`).
+macro_rules! areas {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Area {
+            $($(#[$doc])* $name,)*
+        }
+
+        pub mod area {
+            $(
+                pub struct $name;
+                impl super::InArea for $name {
+                    const AREA: super::Area = super::Area::$name;
+                }
+            )*
+        }
+    };
+}
+
+areas!(
     Search,
     Orders,
     Disconnects,
@@ -27,6 +46,11 @@ pub enum Area {
     Subscriptions,
     /// Lists and look-ups answering in the generic `<ErrorResponse>`.
     Generic,
+);
+
+/// A marker type naming the error area a handler answers in.
+pub trait InArea {
+    const AREA: Area;
 }
 
 #[derive(Debug)]
@@ -227,6 +251,10 @@ pub fn renamed(error: Error, names: &[(&str, &str)]) -> Error {
     }
 }
 
+/// Core names the list of numbers of an order or disconnect `numbers`; Bandwidth calls it
+/// `TelephoneNumberList`.
+pub const NUMBER_LIST: &[(&str, &str)] = &[("numbers", "TelephoneNumberList")];
+
 /// The code of a field error, by area, the field's wire name and the error's kind.
 fn validation_code(area: Area, f: &FieldError) -> u32 {
     use FieldErrorKind::{Duplicate, Invalid, Required, TooMany, Unsupported};
@@ -396,6 +424,23 @@ mod tests {
         );
         let BwError { errors, .. } = BwError::core(Area::Orders, e);
         assert_eq!(errors, vec![(5022, "SiteId: is required".to_string())]);
+    }
+
+    #[test]
+    fn core_number_list_errors_answer_as_the_telephone_number_list() {
+        let e = Error::invalid_as(
+            FieldErrorKind::Duplicate,
+            "numbers",
+            "lists +1 more than once",
+        );
+        let BwError { errors, .. } = BwError::core(Area::Disconnects, renamed(e, NUMBER_LIST));
+        assert_eq!(
+            errors,
+            vec![(
+                5093,
+                "TelephoneNumberList: lists +1 more than once".to_string()
+            )]
+        );
     }
 
     #[test]

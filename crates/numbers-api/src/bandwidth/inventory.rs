@@ -4,7 +4,7 @@
 //! and its details).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use numbers_core::account::Principal;
 use numbers_core::error::{Error, FieldErrors, Resource};
@@ -15,7 +15,7 @@ use numbers_core::store::NumberFilter;
 
 use super::error::{Area, BwError, BwResult};
 use super::xml::El;
-use super::{authorize, parse_tn, time, tn, xml};
+use super::{BwAccount, area, parse_tn, time, tn, xml};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -79,14 +79,9 @@ fn links(base: &str, size: u32, next: Option<String>) -> El {
 
 pub async fn in_service(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     q.reject_unknown(&["page", "size", "areacode", "npanxx"])
         .map_err(fail)?;
@@ -139,13 +134,8 @@ pub async fn in_service(
 
 pub async fn in_service_totals(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let total = state
         .service
         .count_numbers(account, &NumberFilter::default())
@@ -160,13 +150,9 @@ pub async fn in_service_totals(
 /// 200 with no body when the TN is in service on the account, 404 otherwise.
 pub async fn in_service_one(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, raw_tn)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, raw_tn)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let e164 =
         parse_tn(&raw_tn, "tn").map_err(|_| fail(Error::not_found(Resource::Number, &raw_tn)))?;
     state
@@ -205,14 +191,9 @@ async fn disconnected_page(
 
 pub async fn disconnected(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     let (page, total, size, next) = disconnected_page(&state, account, &q).await.map_err(fail)?;
     let root = El::new("TNs")
@@ -232,13 +213,8 @@ pub async fn disconnected(
 
 pub async fn disconnected_totals(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let all = state
         .service
         .disconnected_numbers(account)
@@ -271,13 +247,9 @@ fn holder(n: &Number, me: AccountId) -> Option<AccountId> {
     }
 }
 
-async fn visible(
-    state: &ApiState,
-    headers: &HeaderMap,
-    raw_tn: &str,
-) -> BwResult<(AccountId, Number)> {
+/// The TN as the caller may see it; anything else is the TN "not found".
+async fn visible(state: &ApiState, me: AccountId, raw_tn: &str) -> BwResult<Number> {
     let fail = |e| BwError::core(Area::Tns, e);
-    let me = authorize(state, headers, None).await.map_err(fail)?;
     let e164 =
         parse_tn(raw_tn, "tn").map_err(|_| fail(Error::not_found(Resource::Number, raw_tn)))?;
     let n = state
@@ -288,15 +260,15 @@ async fn visible(
             Error::NotFound { .. } => fail(Error::not_found(Resource::Number, raw_tn)),
             other => fail(other),
         })?;
-    Ok((me, n))
+    Ok(n)
 }
 
 pub async fn one_tn(
     State(state): State<ApiState>,
-    headers: HeaderMap,
+    BwAccount { account: me, .. }: BwAccount<area::Tns>,
     Path(raw_tn): Path<String>,
 ) -> BwResult<Response> {
-    let (me, n) = visible(&state, &headers, &raw_tn).await?;
+    let n = visible(&state, me, &raw_tn).await?;
     let root = El::new("TelephoneNumberResponse")
         .leaf_child("TelephoneNumber", tn(&n.e164))
         .leaf_child("Status", status(&n, state.service.now()))
@@ -329,11 +301,12 @@ fn service_types(n: &Number) -> El {
 
 pub async fn tn_details(
     State(state): State<ApiState>,
-    headers: HeaderMap,
+    BwAccount {
+        account: me, fail, ..
+    }: BwAccount<area::Tns>,
     Path(raw_tn): Path<String>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Tns, e);
-    let (me, n) = visible(&state, &headers, &raw_tn).await?;
+    let n = visible(&state, me, &raw_tn).await?;
     let mine = n.owner == Some(me) && n.state == NumberState::Assigned;
     let mut details = El::new("TelephoneNumberDetails")
         .opt("City", n.location.city.as_deref())
@@ -409,11 +382,11 @@ pub async fn tn_details(
 /// `GET /tns`: the caller's in-service numbers (`fullNumber`, `npa`, `npaNxx` filters).
 pub async fn tns(
     State(state): State<ApiState>,
-    headers: HeaderMap,
+    BwAccount {
+        account: me, fail, ..
+    }: BwAccount<area::Generic>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Generic, e);
-    let me = authorize(&state, &headers, None).await.map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     q.reject_unknown(&["page", "size", "fullNumber", "npa", "npaNxx", "accountId"])
         .map_err(fail)?;

@@ -5,6 +5,7 @@
 //! renders the result in Bandwidth's documents; errors go through `error::BwError` only. Nothing
 //! here decides anything about numbers: see docs/BANDWIDTH.md for the mapping and the differences.
 
+mod account;
 mod available;
 mod disconnects;
 mod error;
@@ -12,6 +13,7 @@ mod inventory;
 pub mod notification;
 mod orders;
 mod reservations;
+mod search_terms;
 mod sites;
 mod subscriptions;
 mod xml;
@@ -23,12 +25,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use numbers_core::clock::Timestamp;
 use numbers_core::error::Error;
-use numbers_core::ids::AccountId;
 use numbers_core::number::E164;
 
 use crate::ApiState;
-use crate::wire::basic_credentials;
 
+use account::BwAccount;
+use error::area;
 pub use error::{Area, BwError, BwResult};
 use xml::El;
 
@@ -114,23 +116,6 @@ pub fn routes() -> Router<ApiState> {
                 .put(subscriptions::update)
                 .delete(subscriptions::delete),
         )
-}
-
-/// The account the credentials belong to, which must be the one named in the path.
-async fn authorize(
-    state: &ApiState,
-    headers: &HeaderMap,
-    path_account: Option<&str>,
-) -> Result<AccountId, Error> {
-    let (id, secret) = basic_credentials(headers).ok_or(Error::Unauthorized)?;
-    let outcome = state.service.authenticate(&id, &secret).await;
-    let account = crate::edge::admit(outcome)?.account()?;
-    match path_account {
-        Some(p) if p.trim() != account.to_string() => Err(Error::Forbidden(
-            "the credentials do not belong to this account".into(),
-        )),
-        _ => Ok(account),
-    }
 }
 
 /// 200 (or another status) with an XML document.
@@ -227,6 +212,59 @@ fn parse_document(body: &[u8], area: error::Area, root: &str) -> error::BwResult
             format!("the root element must be <{root}>, not <{}>", doc.name),
         ))
     }
+}
+
+/// The optional `Name` of an order or disconnect: at most 50 characters.
+fn order_name(doc: &xml::Element, errors: &mut numbers_core::error::FieldErrors) -> Option<String> {
+    let name = doc.text_of("Name").map(str::to_string);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        errors.push("Name", "must be at most 50 characters");
+    }
+    name
+}
+
+/// The optional `CustomerOrderId` of an order or disconnect: at most 40 letters, digits, dashes
+/// and spaces.
+fn customer_order_id(
+    doc: &xml::Element,
+    errors: &mut numbers_core::error::FieldErrors,
+) -> Option<String> {
+    let customer_order_id = doc.text_of("CustomerOrderId").map(str::to_string);
+    if let Some(c) = &customer_order_id
+        && (c.chars().count() > 40
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ' '))
+    {
+        errors.push(
+            "CustomerOrderId",
+            "Only alphanumeric values, dashes and spaces are allowed. Max length is 40 characters.",
+        );
+    }
+    customer_order_id
+}
+
+/// `<ResponseSelectWrapper>` of the order and disconnect lists: `TotalCount`, the `first` link
+/// and, when there is more, the `next` one (its page is the last id shown), then the items.
+fn list_document(
+    base: &str,
+    total: u64,
+    next_after: Option<String>,
+    items: impl IntoIterator<Item = El>,
+) -> El {
+    let mut links =
+        El::new("Links").leaf_child("first", format!("Link=<{base}&page=1>;rel=\"first\";"));
+    if let Some(last) = next_after {
+        links.push(El::leaf(
+            "next",
+            format!("Link=<{base}&page={last}>;rel=\"next\";"),
+        ));
+    }
+    let list = El::new("ListOrderIdUserIdDate")
+        .leaf_child("TotalCount", total)
+        .child(links)
+        .children(items);
+    El::new("ResponseSelectWrapper").child(list)
 }
 
 /// The paging and filtering parameters Bandwidth's order and disconnect lists share: `size`

@@ -11,7 +11,7 @@ use numbers_core::reservation::Reservation;
 
 use super::error::{Area, BwError, BwResult};
 use super::xml::El;
-use super::{authorize, created, parse_document, parse_tn, tn, xml};
+use super::{BwAccount, area, created, parse_document, parse_tn, tn, xml};
 use crate::ApiState;
 
 fn document(r: &Reservation, now: numbers_core::clock::Timestamp) -> El {
@@ -37,14 +37,10 @@ fn reservation_id(raw: &str) -> BwResult<ReservationId> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Reservations>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Reservations, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Reservations, "Reservation")?;
     let raw = doc
         .text_of("ReservedTn")
@@ -73,13 +69,9 @@ pub async fn create(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Reservations>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Reservations, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let r = state
         .service
         .get_reservation(account, reservation_id(&id)?)
@@ -90,13 +82,9 @@ pub async fn get(
 
 pub async fn delete(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Reservations>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Reservations, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let r = state
         .service
         .release_reservation(account, reservation_id(&id)?)

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use numbers_core::error::{Error, Resource};
 use numbers_core::site::{PeerFields, SipPeer, Site, SiteAddress, SiteFields};
 
-use super::error::{Area, BwError, BwResult};
+use super::error::{Area, BwError, BwResult, renamed};
 use super::xml::{El, Element};
-use super::{authorize, created, parse_bool, parse_document, xml};
+use super::{BwAccount, area, created, parse_bool, parse_document, xml};
 use crate::ApiState;
 
 fn site_fields(doc: &Element) -> Result<SiteFields, Error> {
@@ -36,7 +36,25 @@ fn site_fields(doc: &Element) -> Result<SiteFields, Error> {
         doc.text_of("CustomerProvidedId"),
         address,
     )
+    .map_err(|e| renamed(e, SITE_FIELDS))
 }
+
+/// Core's names for a site's fields, and Bandwidth's.
+const SITE_FIELDS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("description", "Description"),
+    ("customer_name", "CustomerName"),
+    ("customer_provided_id", "CustomerProvidedId"),
+    ("address.house_number", "Address.HouseNumber"),
+    ("address.street_name", "Address.StreetName"),
+    ("address.street_suffix", "Address.StreetSuffix"),
+    ("address.post_directional", "Address.PostDirectional"),
+    ("address.city", "Address.City"),
+    ("address.state_code", "Address.StateCode"),
+    ("address.zip", "Address.Zip"),
+    ("address.country", "Address.Country"),
+    ("address.address_type", "Address.AddressType"),
+];
 
 fn site_el(s: &Site) -> El {
     let mut el = El::new("Site")
@@ -75,6 +93,7 @@ fn peer_fields(doc: &Element) -> Result<PeerFields, Error> {
         doc.text_of("Description"),
         is_default,
     )
+    .map_err(|e| renamed(e, &[("name", "PeerName"), ("description", "Description")]))
 }
 
 fn peer_el(p: &SipPeer) -> El {
@@ -93,14 +112,10 @@ fn id(raw: &str, area: Area, what: Resource) -> BwResult<i64> {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let doc = parse_document(&body, Area::Sites, "Site")?;
     let fields = site_fields(&doc).map_err(fail)?;
     let site = state
@@ -118,13 +133,8 @@ pub async fn create(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let sites = state.service.list_sites(account).await.map_err(fail)?;
     let root = El::new("SitesResponse").child(El::new("Sites").children(sites.iter().map(|s| {
         El::new("Site")
@@ -137,13 +147,9 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site = state
         .service
         .get_site(account, id(&site_id, Area::Sites, Resource::Site)?)
@@ -157,14 +163,10 @@ pub async fn get(
 
 pub async fn update(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::Sites, Resource::Site)?;
     let doc = parse_document(&body, Area::Sites, "Site")?;
     let fields = site_fields(&doc).map_err(fail)?;
@@ -181,13 +183,9 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::Sites>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::Sites, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     state
         .service
         .delete_site(account, id(&site_id, Area::Sites, Resource::Site)?)
@@ -198,14 +196,11 @@ pub async fn delete(
 
 pub async fn create_peer(
     State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
     headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    Path((_, site_id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
     let fields = peer_fields(&doc).map_err(fail)?;
@@ -227,13 +222,9 @@ pub async fn create_peer(
 
 pub async fn list_peers(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id)): Path<(String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let peers = state
         .service
         .list_peers(account, id(&site_id, Area::SipPeers, Resource::Site)?)
@@ -246,13 +237,9 @@ pub async fn list_peers(
 
 pub async fn get_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let peer = state
         .service
@@ -271,14 +258,10 @@ pub async fn get_peer(
 
 pub async fn update_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     let peer_id = id(&peer_id, Area::SipPeers, Resource::SipPeer)?;
     let doc = parse_document(&body, Area::SipPeers, "SipPeer")?;
@@ -296,13 +279,9 @@ pub async fn update_peer(
 
 pub async fn delete_peer(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, site_id, peer_id)): Path<(String, String, String)>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
 ) -> BwResult<Response> {
-    let fail = |e| BwError::core(Area::SipPeers, e);
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let site_id = id(&site_id, Area::SipPeers, Resource::Site)?;
     state
         .service
@@ -314,4 +293,44 @@ pub async fn delete_peer(
         .await
         .map_err(fail)?;
     Ok(StatusCode::OK.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use numbers_core::error::FieldErrorKind;
+
+    use super::*;
+    use crate::bandwidth::xml::parse;
+
+    fn errors(result: Result<impl Sized, Error>) -> Vec<(String, FieldErrorKind)> {
+        match result {
+            Err(Error::Validation(e)) => e.into_iter().map(|f| (f.field, f.kind)).collect(),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => vec![],
+        }
+    }
+
+    /// Core names its own fields; the errors reach the client under Bandwidth's names.
+    #[test]
+    fn field_errors_carry_bandwidth_names() {
+        let long = "x".repeat(300);
+        let doc = parse(
+            format!("<Site><Description>{long}</Description><Address><City>{long}</City></Address></Site>")
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            errors(site_fields(&doc)),
+            [
+                ("Name".to_string(), FieldErrorKind::Required),
+                ("Description".to_string(), FieldErrorKind::Invalid),
+                ("Address.City".to_string(), FieldErrorKind::Invalid),
+            ]
+        );
+        let doc = parse(b"<SipPeer><Description>d</Description></SipPeer>").unwrap();
+        assert_eq!(
+            errors(peer_fields(&doc)),
+            [("PeerName".to_string(), FieldErrorKind::Required)]
+        );
+    }
 }

@@ -17,7 +17,7 @@ use numbers_core::webhook::{
 use super::error::{Area, BwError, BwResult};
 use super::notification::{FORMAT, NotificationConfig, NumberFormat, OrderType};
 use super::xml::{El, Element};
-use super::{authorize, created, parse_document, xml};
+use super::{BwAccount, area, created, parse_document, xml};
 use crate::ApiState;
 use crate::wire::QueryPairs;
 
@@ -173,13 +173,10 @@ fn document(items: Vec<El>) -> El {
 
 pub async fn create(
     State(state): State<ApiState>,
+    BwAccount { account, .. }: BwAccount<area::Subscriptions>,
     headers: HeaderMap,
-    Path(account): Path<String>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let parsed = parse_subscription(&body, &state)?;
     let s = state
         .service
@@ -205,13 +202,9 @@ pub async fn create(
 
 pub async fn list(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(account): Path<String>,
+    BwAccount { account, .. }: BwAccount<area::Subscriptions>,
     RawQuery(raw): RawQuery,
 ) -> BwResult<Response> {
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let q = QueryPairs::parse(raw.as_deref());
     let wanted = q
         .names()
@@ -246,12 +239,9 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, .. }: BwAccount<area::Subscriptions>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let s = own(&state, account, subscription_id(&id)?).await?;
     let status = last_status(&state, &s).await.map_err(fail)?;
     // One subscription, still inside <Subscriptions>: the Node SDK reads it from there.
@@ -261,13 +251,10 @@ pub async fn get(
 
 pub async fn update(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, .. }: BwAccount<area::Subscriptions>,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> BwResult<Response> {
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let s = own(&state, account, subscription_id(&id)?).await?;
     let parsed = parse_subscription(&body, &state)?;
     // A PUT replaces the subscription (same body as a create); the expiry counts from now, and
@@ -291,12 +278,9 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path((account, id)): Path<(String, String)>,
+    BwAccount { account, .. }: BwAccount<area::Subscriptions>,
+    Path((_, id)): Path<(String, String)>,
 ) -> BwResult<Response> {
-    let account = authorize(&state, &headers, Some(&account))
-        .await
-        .map_err(fail)?;
     let s = own(&state, account, subscription_id(&id)?).await?;
     state
         .service

@@ -1,6 +1,6 @@
 //! Extractors of the native API whose rejections are problem documents too: the caller's
 //! principal from HTTP Basic, the raw query, and a JSON body parsed to a `serde_json::Value`
-//! (handlers then read it field by field with `wire::JsonObject`).
+//! (handlers then read it as their request type with `request::body`).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -9,6 +9,7 @@ mod openapi;
 mod operator;
 mod orders;
 pub mod problem;
+mod request;
 mod reservations;
 mod search_params;
 pub mod views;

@@ -19,18 +19,20 @@ use numbers_core::number_order::{
     NumberOrder, NumberOrderFilter, NumberOrderState, NumberSelection,
 };
 use numbers_core::search::SearchQuery;
-use numbers_core::service::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
-use serde::Serialize;
+use numbers_core::service::{
+    NumberOrderRequest, SelectionRequest, Service, Upload, parse_quantity,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Caller, JsonBody, Query};
 use super::problem::{ApiError, ApiResult};
-use super::search_params::search_from_json;
+use super::request::{self, Field, Values};
+use super::search_params::{SearchCriteria, search_from_json};
 use super::views::{ListView, PriceView, ts};
 use crate::ApiState;
-use crate::wire::{Field, JsonObject};
 
 /// The requirements of one (region, number type).
 #[derive(Debug, Serialize, ToSchema)]
@@ -210,41 +212,204 @@ impl NumberOrderView {
 
 /// Body of `POST /v1/number-orders`: `region_code`, `number_type`, and either `number` or
 /// `quantity` (with optional `search` criteria).
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CreateNumberOrder {
-    region_code: String,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    region_code: Field<String>,
     /// MOBILE, LOCAL or TOLL_FREE.
-    number_type: String,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    number_type: Field<String>,
     /// One explicit E.164 number.
-    number: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    number: Field<String>,
     /// 1 to 100 numbers matching `search`.
-    quantity: Option<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    quantity: Field<u64>,
     /// Criteria as in `GET /v1/available-numbers` (e.g. `starts_with`, `capabilities`); region
     /// and type come from the order.
+    #[serde(default)]
+    #[schema(value_type = Option<SearchCriteria>)]
+    search: Field<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    callback_url: Field<String>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    search: Option<Value>,
-    callback_url: Option<String>,
+    sms_configuration: Field<Value>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    sms_configuration: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    voice_configuration: Option<Value>,
+    voice_configuration: Field<Value>,
 }
 
 /// Body of `PUT /v1/number-orders/{id}/registration`.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateRegistration {
     /// Field name → value, as the requirements list them; replaces the whole registration.
-    #[schema(value_type = Object)]
-    fields: Value,
+    #[serde(default)]
+    #[schema(value_type = Object, required = true)]
+    fields: Field<Value>,
 }
 
 /// Body of the operator's reject and block.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Reason {
-    reason: String,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    reason: Field<String>,
+}
+
+/// Query of the operator's `GET /v1/operator/number-orders`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListNumberOrders {
+    /// Comma-separated states, e.g. IN_REVIEW.
+    #[param(value_type = Option<String>)]
+    state: Values,
+    #[param(value_type = Option<String>)]
+    account_id: Values,
+    /// 1 to 1000, default 50.
+    #[param(value_type = Option<u32>)]
+    page_size: Values,
+    #[param(value_type = Option<String>)]
+    page_token: Values,
+}
+
+impl CreateNumberOrder {
+    /// The order to create, or every field error (with `errors`, the unknown fields).
+    fn parse(
+        &self,
+        mut errors: FieldErrors,
+        service: &Service,
+    ) -> Result<NumberOrderRequest, Error> {
+        let region_code = self
+            .region_code
+            .required(&mut errors, "region_code")
+            .cloned();
+        let kind = self
+            .number_type
+            .required(&mut errors, "number_type")
+            .and_then(|t| errors.take(number_type(t, "number_type")));
+        let selection = match (self.number.is_sent(), self.quantity.is_sent()) {
+            (true, false) => {
+                if self.search.is_sent() {
+                    errors.push("search", "only applies to quantity orders");
+                }
+                self.number.value(&mut errors, "number").and_then(|s| {
+                    errors
+                        .take(E164::parse(s).map_err(|_| {
+                            Error::invalid(
+                                "number",
+                                format!("'{s}' is not an E.164 number (e.g. +61491570156)"),
+                            )
+                        }))
+                        .map(SelectionRequest::Number)
+                })
+            }
+            (false, true) => {
+                let quantity = self
+                    .quantity
+                    .value(&mut errors, "quantity")
+                    .and_then(|q| errors.take(parse_quantity(*q, "quantity")));
+                let criteria = match self.search.json() {
+                    Some(v) => errors.take(search_from_json(v, "search.")),
+                    None => Some(SearchQuery::default()),
+                };
+                match (quantity, criteria) {
+                    (Some(quantity), Some(criteria)) => {
+                        Some(SelectionRequest::Quantity { quantity, criteria })
+                    }
+                    _ => None,
+                }
+            }
+            _ => {
+                errors.push("number", "give exactly one of number or quantity");
+                None
+            }
+        };
+        let callback_url = self
+            .callback_url
+            .value(&mut errors, "callback_url")
+            .and_then(|u| errors.take(service.callback_url(u, "callback_url")));
+        let sms_configuration =
+            object_field(&self.sms_configuration, &mut errors, "sms_configuration");
+        let voice_configuration = object_field(
+            &self.voice_configuration,
+            &mut errors,
+            "voice_configuration",
+        );
+        errors.into_result()?;
+        let (Some(region_code), Some(number_type), Some(selection)) =
+            (region_code, kind, selection)
+        else {
+            return Err(Error::invalid("body", "incomplete request"));
+        };
+        Ok(NumberOrderRequest {
+            region_code,
+            number_type,
+            selection,
+            callback_url,
+            sms_configuration,
+            voice_configuration,
+        })
+    }
+}
+
+impl UpdateRegistration {
+    /// The registration values, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<Value, Error> {
+        let fields = match self.fields.json() {
+            Some(v) => Some(v.clone()),
+            None => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "fields",
+                    "is required: an object of field values",
+                );
+                None
+            }
+        };
+        errors.into_result()?;
+        Ok(fields.unwrap_or(Value::Null))
+    }
+}
+
+impl ListNumberOrders {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<NumberOrderFilter, Error> {
+        let mut errors = FieldErrors::new();
+        let mut states = Vec::new();
+        for part in self.state.list() {
+            if let Some(s) = errors.take(NumberOrderState::parse(part, "state")) {
+                states.push(s);
+            }
+        }
+        let account = self
+            .account_id
+            .first()
+            .and_then(|a| errors.take(a.parse::<numbers_core::ids::AccountId>()));
+        let page_size = errors
+            .take(super::numbers::page_size(self.page_size.first()))
+            .unwrap_or(50);
+        let before = match self.page_token.first() {
+            None => None,
+            Some(t) => errors.take(numbers_core::page::decode_id_token::<NumberOrderId>(
+                t,
+                "page_token",
+            )),
+        };
+        errors.into_result()?;
+        Ok(NumberOrderFilter {
+            account,
+            states,
+            page_size,
+            before,
+        })
+    }
 }
 
 fn number_order_id(raw: &str) -> Result<NumberOrderId, Error> {
@@ -256,13 +421,11 @@ fn number_type(raw: &str, field: &str) -> Result<NumberType, Error> {
     NumberType::parse_field(raw, field)
 }
 
-fn object_field(obj: &mut JsonObject<'_>, field: &str) -> Option<Value> {
-    match obj.field(field) {
-        Field::Absent | Field::Null => None,
-        Field::Present(v @ Value::Object(_)) => Some(v.clone()),
-        Field::Present(_) => {
-            let name = obj.name(field);
-            obj.errors.push(name, "must be a JSON object");
+fn object_field(raw: &Field<Value>, errors: &mut FieldErrors, field: &str) -> Option<Value> {
+    match raw.json()? {
+        v @ Value::Object(_) => Some(v.clone()),
+        _ => {
+            errors.push(field, "must be a JSON object");
             None
         }
     }
@@ -339,85 +502,9 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<NumberOrderView>)> {
     let account = principal.account()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&[
-        "region_code",
-        "number_type",
-        "number",
-        "quantity",
-        "search",
-        "callback_url",
-        "sms_configuration",
-        "voice_configuration",
-    ]);
-    let region_code = obj.required_str("region_code").map(str::to_string);
-    let kind = obj
-        .required_str("number_type")
-        .and_then(|t| obj.errors.take(number_type(t, "number_type")));
-    let has_number = obj.field("number") != Field::Absent;
-    let has_quantity = obj.field("quantity") != Field::Absent;
-    let selection = match (has_number, has_quantity) {
-        (true, false) => {
-            if obj.field("search") != Field::Absent {
-                obj.errors.push("search", "only applies to quantity orders");
-            }
-            obj.opt_str("number").and_then(|s| {
-                obj.errors
-                    .take(E164::parse(s).map_err(|_| {
-                        Error::invalid(
-                            "number",
-                            format!("'{s}' is not an E.164 number (e.g. +61491570156)"),
-                        )
-                    }))
-                    .map(SelectionRequest::Number)
-            })
-        }
-        (false, true) => {
-            let quantity = obj
-                .opt_u64("quantity")
-                .and_then(|q| obj.errors.take(parse_quantity(q, "quantity")));
-            let criteria = match obj.field("search") {
-                Field::Present(v) => obj.errors.take(search_from_json(v, "search.")),
-                _ => Some(SearchQuery::default()),
-            };
-            match (quantity, criteria) {
-                (Some(quantity), Some(criteria)) => {
-                    Some(SelectionRequest::Quantity { quantity, criteria })
-                }
-                _ => None,
-            }
-        }
-        _ => {
-            obj.errors
-                .push("number", "give exactly one of number or quantity");
-            None
-        }
-    };
-    let callback_url = obj.opt_str("callback_url").and_then(|u| {
-        obj.errors
-            .take(state.service.callback_url(u, "callback_url"))
-    });
-    let sms_configuration = object_field(&mut obj, "sms_configuration");
-    let voice_configuration = object_field(&mut obj, "voice_configuration");
-    obj.finish()?;
-    let (Some(region_code), Some(number_type), Some(selection)) = (region_code, kind, selection)
-    else {
-        return Err(ApiError(Error::invalid("body", "incomplete request")));
-    };
-    let order = state
-        .service
-        .create_number_order(
-            account,
-            NumberOrderRequest {
-                region_code,
-                number_type,
-                selection,
-                callback_url,
-                sms_configuration,
-                voice_configuration,
-            },
-        )
-        .await?;
+    let (body, errors) = request::body::<CreateNumberOrder>(&body)?;
+    let request = body.parse(errors, &state.service)?;
+    let order = state.service.create_number_order(account, request).await?;
     Ok((
         StatusCode::CREATED,
         Json(NumberOrderView::render(&order, state.service.now())),
@@ -462,28 +549,11 @@ pub async fn update_registration(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<NumberOrderView>> {
     let account = principal.account()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["fields"]);
-    let fields = match obj.field("fields") {
-        Field::Present(v) => Some(v.clone()),
-        _ => {
-            obj.errors.push_as(
-                FieldErrorKind::Required,
-                "fields",
-                "is required: an object of field values",
-            );
-            None
-        }
-    };
-    obj.finish()?;
+    let (body, errors) = request::body::<UpdateRegistration>(&body)?;
+    let fields = body.parse(errors)?;
     let order = state
         .service
-        .update_number_order_registration(
-            account,
-            number_order_id(&id)?,
-            &fields.unwrap_or(Value::Null),
-            "fields",
-        )
+        .update_number_order_registration(account, number_order_id(&id)?, &fields, "fields")
         .await?;
     Ok(Json(NumberOrderView::render(&order, state.service.now())))
 }
@@ -589,12 +659,7 @@ pub async fn submit(
 
 #[utoipa::path(
     get, path = "/v1/operator/number-orders", tag = "operator",
-    params(
-        ("state" = Option<String>, Query, description = "Comma-separated states, e.g. IN_REVIEW"),
-        ("account_id" = Option<String>, Query),
-        ("page_size" = Option<u32>, Query, description = "1 to 1000, default 50"),
-        ("page_token" = Option<String>, Query),
-    ),
+    params(ListNumberOrders),
     responses((status = 200, body = ListView<NumberOrderView>), (status = 403, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -604,40 +669,9 @@ pub async fn list(
     Query(q): Query,
 ) -> ApiResult<Json<ListView<NumberOrderView>>> {
     principal.require_operator()?;
-    q.reject_unknown(&["state", "account_id", "page_size", "page_token"])?;
-    let mut errors = FieldErrors::new();
-    let mut states = Vec::new();
-    for part in q.list("state") {
-        if let Some(s) = errors.take(NumberOrderState::parse(part, "state")) {
-            states.push(s);
-        }
-    }
-    let account = q
-        .get("account_id")
-        .and_then(|a| errors.take(a.parse::<numbers_core::ids::AccountId>()));
-    let page_size = errors
-        .take(super::numbers::page_size(q.get("page_size")))
-        .unwrap_or(50);
-    let before = match q.get("page_token") {
-        None => None,
-        Some(t) => errors.take(numbers_core::page::decode_id_token::<NumberOrderId>(
-            t,
-            "page_token",
-        )),
-    };
-    errors.into_result()?;
-    let page = state
-        .service
-        .list_number_orders(
-            principal,
-            NumberOrderFilter {
-                account,
-                states,
-                page_size,
-                before,
-            },
-        )
-        .await?;
+    let q: ListNumberOrders = request::query(&q)?;
+    let filter = q.parse()?;
+    let page = state.service.list_number_orders(principal, filter).await?;
     let now = state.service.now();
     Ok(Json(ListView::from_page(&page, |o| {
         NumberOrderView::render(o, now)
@@ -699,10 +733,9 @@ pub async fn download(
 }
 
 fn reason(body: &Value) -> Result<String, Error> {
-    let mut obj = JsonObject::new(body, "")?;
-    obj.reject_unknown(&["reason"]);
-    let reason = obj.required_str("reason").map(str::to_string);
-    obj.finish()?;
+    let (body, mut errors) = request::body::<Reason>(body)?;
+    let reason = body.reason.required(&mut errors, "reason").cloned();
+    errors.into_result()?;
     Ok(reason.unwrap_or_default())
 }
 

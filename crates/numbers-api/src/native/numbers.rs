@@ -8,17 +8,19 @@ use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Result};
 use numbers_core::number::E164;
 use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
-use numbers_core::service::ReleaseMode;
+use numbers_core::service::{ReleaseMode, Service};
 use numbers_core::store::NumberFilter;
+use serde::Deserialize;
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Caller, JsonBody, Query};
 use super::orders::{parse_label, parse_metadata};
 use super::problem::ApiResult;
+use super::request::{self, Field, Values};
 use super::search_params::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::views::{EventView, ListView, NumberView};
 use crate::ApiState;
-use crate::wire::{Field, JsonObject};
 
 pub(super) fn page_size(raw: Option<&str>) -> Result<u32> {
     match raw {
@@ -42,20 +44,121 @@ fn e164_path(raw: &str) -> Result<E164> {
     })
 }
 
+/// Query of `GET /v1/numbers`: the caller's numbers, filtered.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListNumbers {
+    /// Exact label.
+    #[param(value_type = Option<String>)]
+    label: Values,
+    /// With metadata_value: numbers whose metadata has this pair.
+    #[param(value_type = Option<String>)]
+    metadata_key: Values,
+    #[param(value_type = Option<String>)]
+    metadata_value: Values,
+    #[param(value_type = Option<String>)]
+    display_name: Values,
+    #[param(value_type = Option<String>)]
+    country: Values,
+    /// Comma-separated types.
+    #[serde(rename = "type")]
+    #[param(value_type = Option<String>)]
+    number_type: Values,
+    /// Comma-separated; all of.
+    #[param(value_type = Option<String>)]
+    capabilities: Values,
+    #[param(value_type = Option<String>)]
+    starts_with: Values,
+    #[param(value_type = Option<String>)]
+    contains: Values,
+    #[param(value_type = Option<String>)]
+    ends_with: Values,
+    #[param(value_type = Option<String>)]
+    classification: Values,
+    /// 1 to 1000, default 50.
+    #[param(value_type = Option<u32>)]
+    page_size: Values,
+    #[param(value_type = Option<String>)]
+    page_token: Values,
+}
+
+impl ListNumbers {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<NumberFilter> {
+        // The search builder parses the shared facets with the same rules as search.
+        let criteria = SearchQuery::builder()
+            .country(self.country.first(), "country")
+            .type_values(self.number_type.all(), "type")
+            .capability_values(
+                self.capabilities.all(),
+                CapabilityMatch::AllOf,
+                "capabilities",
+            )
+            .pattern(
+                PatternPosition::StartsWith,
+                self.starts_with.first(),
+                "starts_with",
+            )
+            .pattern(PatternPosition::Contains, self.contains.first(), "contains")
+            .pattern(
+                PatternPosition::EndsWith,
+                self.ends_with.first(),
+                "ends_with",
+            )
+            .classification(self.classification.first(), "classification")
+            .page_size(
+                self.page_size.first(),
+                "page_size",
+                DEFAULT_PAGE_SIZE,
+                MAX_PAGE_SIZE,
+            )
+            .page_token(self.page_token.first(), "page_token");
+        let mut errors = FieldErrors::new();
+        let metadata = match (self.metadata_key.first(), self.metadata_value.first()) {
+            (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
+            (None, None) => None,
+            (Some(_), None) => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "metadata_value",
+                    "is required with metadata_key",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                errors.push_as(
+                    FieldErrorKind::Required,
+                    "metadata_key",
+                    "is required with metadata_value",
+                );
+                None
+            }
+        };
+        let query = errors.take(criteria.build());
+        errors.into_result()?;
+        let query =
+            query.ok_or_else(|| Error::internal("search criteria missing after validation"))?;
+        let filter = NumberFilter {
+            label: self.label.first().map(str::to_string),
+            metadata,
+            country: query.country,
+            types: query.types,
+            capabilities: query.capabilities,
+            pattern: query.pattern,
+            display_name: self.display_name.first().map(str::to_string),
+            number_id: None,
+            classification: query.classification,
+            page_size: query.page_size,
+            after: query.after,
+        };
+        Ok(filter)
+    }
+}
+
 #[utoipa::path(
     get, path = "/v1/numbers", tag = "numbers",
-    params(
-        ("label" = Option<String>, Query, description = "Exact label"),
-        ("metadata_key" = Option<String>, Query, description = "With metadata_value: numbers whose metadata has this pair"),
-        ("metadata_value" = Option<String>, Query),
-        ("display_name" = Option<String>, Query),
-        ("country" = Option<String>, Query),
-        ("type" = Option<String>, Query, description = "Comma-separated types"),
-        ("capabilities" = Option<String>, Query, description = "Comma-separated; all of"),
-        ("starts_with" = Option<String>, Query), ("contains" = Option<String>, Query), ("ends_with" = Option<String>, Query),
-        ("classification" = Option<String>, Query),
-        ("page_size" = Option<u32>, Query), ("page_token" = Option<String>, Query),
-    ),
+    params(ListNumbers),
     responses((status = 200, body = ListView<NumberView>), (status = 400, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -65,82 +168,8 @@ pub async fn list(
     Query(q): Query,
 ) -> ApiResult<Json<ListView<NumberView>>> {
     let account = principal.account()?;
-    q.reject_unknown(&[
-        "label",
-        "metadata_key",
-        "metadata_value",
-        "display_name",
-        "country",
-        "type",
-        "capabilities",
-        "starts_with",
-        "contains",
-        "ends_with",
-        "classification",
-        "page_size",
-        "page_token",
-    ])?;
-    // The search builder parses the shared facets with the same rules as search.
-    let criteria = SearchQuery::builder()
-        .country(q.get("country"), "country")
-        .type_values(q.all("type"), "type")
-        .capability_values(
-            q.all("capabilities"),
-            CapabilityMatch::AllOf,
-            "capabilities",
-        )
-        .pattern(
-            PatternPosition::StartsWith,
-            q.get("starts_with"),
-            "starts_with",
-        )
-        .pattern(PatternPosition::Contains, q.get("contains"), "contains")
-        .pattern(PatternPosition::EndsWith, q.get("ends_with"), "ends_with")
-        .classification(q.get("classification"), "classification")
-        .page_size(
-            q.get("page_size"),
-            "page_size",
-            DEFAULT_PAGE_SIZE,
-            MAX_PAGE_SIZE,
-        )
-        .page_token(q.get("page_token"), "page_token");
-    let mut errors = FieldErrors::new();
-    let metadata = match (q.get("metadata_key"), q.get("metadata_value")) {
-        (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
-        (None, None) => None,
-        (Some(_), None) => {
-            errors.push_as(
-                FieldErrorKind::Required,
-                "metadata_value",
-                "is required with metadata_key",
-            );
-            None
-        }
-        (None, Some(_)) => {
-            errors.push_as(
-                FieldErrorKind::Required,
-                "metadata_key",
-                "is required with metadata_value",
-            );
-            None
-        }
-    };
-    let query = errors.take(criteria.build());
-    errors.into_result()?;
-    let query = query.ok_or_else(|| Error::internal("search criteria missing after validation"))?;
-    let filter = NumberFilter {
-        label: q.get("label").map(str::to_string),
-        metadata,
-        country: query.country,
-        types: query.types,
-        capabilities: query.capabilities,
-        pattern: query.pattern,
-        display_name: q.get("display_name").map(str::to_string),
-        number_id: None,
-        classification: query.classification,
-        page_size: query.page_size,
-        after: query.after,
-    };
+    let q: ListNumbers = request::query(&q)?;
+    let filter = q.parse()?;
     let page = state.service.list_numbers(account, &filter).await?;
     let now = state.service.now();
     Ok(Json(ListView::from_page(&page, |n| {
@@ -172,50 +201,133 @@ pub async fn get(
 }
 
 /// Body of `PATCH /v1/numbers/{e164}`: an absent field is left alone, `null` clears it.
-#[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateNumber {
-    label: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    label: Field<String>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    metadata: Option<Value>,
-    display_name: Option<String>,
-    callback_url: Option<String>,
+    metadata: Field<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    display_name: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    callback_url: Field<String>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    sms_configuration: Option<Value>,
+    sms_configuration: Field<Value>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    voice_configuration: Option<Value>,
+    voice_configuration: Field<Value>,
 }
 
-fn optional_object(obj: &mut JsonObject<'_>, field: &str) -> Option<Option<Value>> {
-    match obj.field(field) {
+/// Body of `POST /v1/numbers/{e164}/release` (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ReleaseNumber {
+    /// `normal` (default) or `purge`: purge skips aging.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    mode: Field<String>,
+}
+
+/// Query of a number's history and of `GET /v1/events`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only events after this seq.
+    #[param(value_type = Option<i64>)]
+    after: Values,
+    /// 1 to 1000, default 100.
+    #[param(value_type = Option<u32>)]
+    limit: Values,
+}
+
+/// A patch of an object field: absent leaves it, `null` clears it.
+fn optional_object(
+    raw: &Field<Value>,
+    errors: &mut FieldErrors,
+    field: &str,
+) -> Option<Option<Value>> {
+    match raw {
         Field::Absent => None,
         Field::Null => Some(None),
-        Field::Present(v) if v.is_object() => Some(Some(v.clone())),
-        Field::Present(_) => {
-            let name = obj.name(field);
-            obj.errors.push(name, "must be an object or null");
+        Field::Given(v) if v.is_object() => Some(Some(v.clone())),
+        Field::Given(_) | Field::Wrong(_) => {
+            errors.push(field, "must be an object or null");
             None
         }
     }
 }
 
+/// A patch of a text field: absent leaves it, `null` clears it, a string is parsed.
 fn optional_text(
-    obj: &mut JsonObject<'_>,
+    raw: &Field<String>,
+    errors: &mut FieldErrors,
     field: &str,
     parse: impl Fn(&str, &str) -> Result<String>,
 ) -> Option<Option<String>> {
-    match obj.field(field) {
+    match raw {
         Field::Absent => None,
         Field::Null => Some(None),
-        Field::Present(Value::String(s)) => {
-            let name = obj.name(field);
-            obj.errors.take(parse(s, &name)).map(Some)
-        }
-        Field::Present(_) => {
-            let name = obj.name(field);
-            obj.errors.push(name, "must be a string or null");
+        Field::Given(s) => errors.take(parse(s, field)).map(Some),
+        Field::Wrong(_) => {
+            errors.push(field, "must be a string or null");
             None
         }
+    }
+}
+
+impl UpdateNumber {
+    /// The patch, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<AssignmentPatch> {
+        let label = match self.label {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Given(_) | Field::Wrong(_) => {
+                parse_label(&self.label, &mut errors, "label").map(Some)
+            }
+        };
+        let metadata = match self.metadata {
+            Field::Absent => None,
+            Field::Null => Some(Default::default()),
+            Field::Given(_) | Field::Wrong(_) => {
+                parse_metadata(&self.metadata, &mut errors, "metadata")
+            }
+        };
+        let patch = AssignmentPatch {
+            label,
+            metadata,
+            display_name: optional_text(
+                &self.display_name,
+                &mut errors,
+                "display_name",
+                parse_display_name,
+            ),
+            callback_url: optional_text(
+                &self.callback_url,
+                &mut errors,
+                "callback_url",
+                |url, field| service.callback_url(url, field),
+            ),
+            sms_configuration: optional_object(
+                &self.sms_configuration,
+                &mut errors,
+                "sms_configuration",
+            ),
+            voice_configuration: optional_object(
+                &self.voice_configuration,
+                &mut errors,
+                "voice_configuration",
+            ),
+            site_id: None,
+            peer_id: None,
+            tn_attributes: None,
+        };
+        errors.into_result()?;
+        Ok(patch)
     }
 }
 
@@ -234,39 +346,8 @@ pub async fn update(
 ) -> ApiResult<Json<NumberView>> {
     let account = principal.account()?;
     let e164 = e164_path(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&[
-        "label",
-        "metadata",
-        "display_name",
-        "callback_url",
-        "sms_configuration",
-        "voice_configuration",
-    ]);
-    let label = match obj.field("label") {
-        Field::Absent => None,
-        Field::Null => Some(None),
-        Field::Present(_) => parse_label(&mut obj, "label").map(Some),
-    };
-    let metadata = match obj.field("metadata") {
-        Field::Absent => None,
-        Field::Null => Some(Default::default()),
-        Field::Present(_) => parse_metadata(&mut obj, "metadata"),
-    };
-    let patch = AssignmentPatch {
-        label,
-        metadata,
-        display_name: optional_text(&mut obj, "display_name", parse_display_name),
-        callback_url: optional_text(&mut obj, "callback_url", |url, field| {
-            state.service.callback_url(url, field)
-        }),
-        sms_configuration: optional_object(&mut obj, "sms_configuration"),
-        voice_configuration: optional_object(&mut obj, "voice_configuration"),
-        site_id: None,
-        peer_id: None,
-        tn_attributes: None,
-    };
-    obj.finish()?;
+    let (body, errors) = request::body::<UpdateNumber>(&body)?;
+    let patch = body.parse(errors, &state.service)?;
     let number = state.service.update_number(account, &e164, &patch).await?;
     Ok(Json(NumberView::render(
         &number,
@@ -275,10 +356,34 @@ pub async fn update(
     )))
 }
 
+impl ReleaseNumber {
+    /// How to release, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors) -> Result<ReleaseMode> {
+        let mode = match self
+            .mode
+            .value(&mut errors, "mode")
+            .map(|m| m.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("normal") => ReleaseMode::Normal,
+            Some("purge") => ReleaseMode::Purge,
+            Some(other) => {
+                errors.push(
+                    "mode",
+                    format!("unknown value '{other}'; expected normal or purge"),
+                );
+                ReleaseMode::Normal
+            }
+        };
+        errors.into_result()?;
+        Ok(mode)
+    }
+}
+
 #[utoipa::path(
     post, path = "/v1/numbers/{e164}/release", tag = "numbers",
     params(("e164" = String, Path)),
-    request_body(content = Option<Object>, description = "Optional `{\"mode\": \"normal\"|\"purge\"}`: purge skips aging"),
+    request_body(content = Option<ReleaseNumber>, description = "Optional; without a body the number is released normally"),
     responses(
         (status = 200, description = "Released: AGING until available_after (the releasing account may reclaim it by ordering it)", body = NumberView),
         (status = 404, body = super::problem::Problem),
@@ -293,20 +398,8 @@ pub async fn release(
 ) -> ApiResult<Json<NumberView>> {
     let account = principal.account()?;
     let e164 = e164_path(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["mode"]);
-    let mode = match obj.opt_str("mode").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("normal") => ReleaseMode::Normal,
-        Some("purge") => ReleaseMode::Purge,
-        Some(other) => {
-            obj.errors.push(
-                "mode",
-                format!("unknown value '{other}'; expected normal or purge"),
-            );
-            ReleaseMode::Normal
-        }
-    };
-    obj.finish()?;
+    let (body, errors) = request::body::<ReleaseNumber>(&body)?;
+    let mode = body.parse(errors)?;
     let number = state.service.release_number(account, &e164, mode).await?;
     Ok(Json(NumberView::render(
         &number,
@@ -316,16 +409,16 @@ pub async fn release(
 }
 
 fn after_and_limit(q: &crate::wire::QueryPairs) -> Result<(Option<i64>, u32)> {
-    q.reject_unknown(&["after", "limit"])?;
+    let q: EventsQuery = request::query(q)?;
     let mut errors = FieldErrors::new();
-    let after = q.get("after").and_then(|v| match v.parse::<i64>() {
+    let after = q.after.first().and_then(|v| match v.parse::<i64>() {
         Ok(n) if n >= 0 => Some(n),
         _ => {
             errors.push("after", "must be a non-negative event seq");
             None
         }
     });
-    let limit = match q.get("limit") {
+    let limit = match q.limit.first() {
         None => 100,
         Some(v) => match v.parse::<u32>() {
             Ok(n) if (1..=1000).contains(&n) => n,
@@ -341,7 +434,7 @@ fn after_and_limit(q: &crate::wire::QueryPairs) -> Result<(Option<i64>, u32)> {
 
 #[utoipa::path(
     get, path = "/v1/numbers/{e164}/history", tag = "numbers",
-    params(("e164" = String, Path), ("after" = Option<i64>, Query, description = "Only events after this seq"), ("limit" = Option<u32>, Query)),
+    params(("e164" = String, Path), EventsQuery),
     responses((status = 200, description = "Every change of the number while the caller held it (everything, for the operator)", body = ListView<EventView>), (status = 404, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -362,7 +455,7 @@ pub async fn history(
 
 #[utoipa::path(
     get, path = "/v1/events", tag = "events",
-    params(("after" = Option<i64>, Query, description = "Only events after this seq"), ("limit" = Option<u32>, Query, description = "1 to 1000, default 100")),
+    params(EventsQuery),
     responses((status = 200, description = "The account's events in commit order (every event, for the operator)", body = ListView<EventView>)),
     security(("basic" = []))
 )]

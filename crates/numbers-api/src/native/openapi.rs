@@ -13,8 +13,8 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    available, number_orders, numbers, operator, orders, problem, reservations, views,
-    webhook_format, webhooks,
+    available, number_orders, numbers, operator, orders, problem, reservations, search_params,
+    views, webhook_format, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -42,13 +42,15 @@ Errors are RFC 9457 problem documents naming each invalid field.",
         problem::Problem, problem::ProblemField, views::NumberView, views::OrderView, views::ReservationView,
         views::EventView, views::AccountView, views::KeyView, views::IssuedKeyView, views::CreatedAccountView,
         views::FailedNumberView, views::NanpView, views::LocationView, views::PriceView,
-        reservations::CreateReservation, orders::CreateOrder, numbers::UpdateNumber, operator::CreateAccount,
+        reservations::CreateReservation, orders::CreateOrder, numbers::UpdateNumber, numbers::ReleaseNumber,
+        search_params::SearchCriteria, operator::CreateAccount,
         operator::StatsView, operator::MaintenanceView, operator::ImportView, operator::RejectedRowView,
         number_orders::RequirementsView, number_orders::NumberOrderView, number_orders::OrderedNumberView,
         number_orders::AttachmentView, number_orders::OrderLogView, number_orders::MissingView,
         number_orders::CreateNumberOrder, number_orders::UpdateRegistration, number_orders::Reason,
         webhooks::WebhookView, webhooks::WebhookWithSecretView, webhooks::DeliveryView, webhooks::AttemptView,
-        webhooks::ReplayView, webhooks::CreateWebhook, webhooks::UpdateWebhook,
+        webhooks::ReplayView, webhooks::CreateWebhook, webhooks::UpdateWebhook, webhooks::RotateSecret,
+        webhooks::Redeliver, webhooks::Replay,
         webhook_format::WebhookPayload, webhook_format::ResourceRef,
     )),
     modifiers(&BasicAuth, &EdgeAnswers),
@@ -239,5 +241,151 @@ mod tests {
         }
         let details = &doc["components"]["schemas"]["EventView"]["properties"]["details"];
         assert_eq!(details["type"], "object");
+    }
+
+    /// The names each request type accepts (serde's field list, which the server checks
+    /// requests against) are the names its schema or parameters document, every JSON body the
+    /// document names is one of these types, and each body type reads any value in any field. The black-box half, against the running
+    /// server, is `crates/numbersd/tests/api/openapi_drift.rs`.
+    #[test]
+    fn request_types_document_exactly_the_names_they_accept() {
+        use std::collections::BTreeSet;
+
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::{IntoParams, PartialSchema};
+
+        use super::super::request::field_names;
+        use super::super::{number_orders, numbers, operator, orders, reservations};
+        use super::super::{search_params, webhooks};
+
+        fn names(list: &[&str]) -> BTreeSet<String> {
+            list.iter().map(|n| n.to_string()).collect()
+        }
+        fn properties<T: PartialSchema>() -> BTreeSet<String> {
+            let schema = serde_json::to_value(T::schema()).unwrap_or(Value::Null);
+            schema["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+        fn parameters<T: IntoParams>() -> BTreeSet<String> {
+            T::into_params(|| Some(ParameterIn::Query))
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        }
+        // Any JSON value in any field reads: a wrong type is the parse step's field error, never
+        // a failed deserialization (which would be a 500).
+        fn lenient<T: serde::de::DeserializeOwned>() {
+            let values = [
+                serde_json::json!(null),
+                serde_json::json!(true),
+                serde_json::json!(-1),
+                serde_json::json!(1.5),
+                serde_json::json!(18446744073709551615_u64),
+                serde_json::json!(""),
+                serde_json::json!("x"),
+                serde_json::json!([]),
+                serde_json::json!([1, "a", null, {}]),
+                serde_json::json!({"k": [1]}),
+            ];
+            for name in field_names::<T>() {
+                for value in &values {
+                    let body = serde_json::json!({ *name: value, "unknown": value });
+                    assert!(
+                        super::super::request::body::<T>(&body).is_ok(),
+                        "{}: {body}",
+                        std::any::type_name::<T>()
+                    );
+                }
+            }
+        }
+        macro_rules! bodies {
+            ($($t:ty),+ $(,)?) => {{
+                let mut checked = BTreeSet::new();
+                $(
+                    assert_eq!(
+                        names(field_names::<$t>()),
+                        properties::<$t>(),
+                        "{}",
+                        stringify!($t)
+                    );
+                    lenient::<$t>();
+                    let name = stringify!($t).rsplit("::").next().unwrap_or_default().trim();
+                    checked.insert(name.to_string());
+                )+
+                checked
+            }};
+        }
+        macro_rules! queries {
+            ($($t:ty),+ $(,)?) => {
+                $(
+                    assert_eq!(
+                        names(field_names::<$t>()),
+                        parameters::<$t>(),
+                        "{}",
+                        stringify!($t)
+                    );
+                )+
+            };
+        }
+        let checked = bodies!(
+            reservations::CreateReservation,
+            orders::CreateOrder,
+            numbers::UpdateNumber,
+            numbers::ReleaseNumber,
+            webhooks::CreateWebhook,
+            webhooks::UpdateWebhook,
+            webhooks::RotateSecret,
+            webhooks::Redeliver,
+            webhooks::Replay,
+            number_orders::CreateNumberOrder,
+            number_orders::UpdateRegistration,
+            number_orders::Reason,
+            operator::CreateAccount,
+            search_params::SearchCriteria,
+        );
+        queries!(
+            search_params::SearchCriteria,
+            search_params::SearchPage,
+            orders::ListOrders,
+            numbers::ListNumbers,
+            numbers::EventsQuery,
+            webhooks::ListWebhooks,
+            webhooks::ListDeliveries,
+            number_orders::ListNumberOrders,
+        );
+
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+        let mut documented = BTreeSet::new();
+        for item in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, i)| i)
+        {
+            for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+                let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                let reference = schema["$ref"].as_str().or_else(|| {
+                    schema["oneOf"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find_map(|m| m["$ref"].as_str())
+                });
+                if let Some(reference) = reference {
+                    documented.insert(
+                        reference
+                            .trim_start_matches("#/components/schemas/")
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        let unchecked: Vec<&String> = documented.difference(&checked).collect();
+        assert!(
+            unchecked.is_empty(),
+            "request bodies not checked here: {unchecked:?}"
+        );
     }
 }

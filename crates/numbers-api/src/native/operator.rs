@@ -7,20 +7,21 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use numbers_core::error::{Error, Resource};
 use numbers_core::ids::AccountId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{Caller, JsonBody};
 use super::problem::ApiResult;
+use super::request::{self, Field};
 use super::views::{AccountView, CreatedAccountView, IssuedKeyView, KeyView};
 use crate::ApiState;
-use crate::wire::JsonObject;
 
 /// Body of `POST /v1/operator/accounts`.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CreateAccount {
-    name: String,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    name: Field<String>,
 }
 
 fn account_id(raw: &str) -> Result<AccountId, Error> {
@@ -40,13 +41,12 @@ pub async fn create_account(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<CreatedAccountView>)> {
     principal.require_operator()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["name"]);
-    let name = obj.required_str("name");
-    obj.finish()?;
+    let (body, mut errors) = request::body::<CreateAccount>(&body)?;
+    let name = body.name.required(&mut errors, "name").cloned();
+    errors.into_result()?;
     let (account, key) = state
         .service
-        .create_account(principal, name.unwrap_or_default())
+        .create_account(principal, &name.unwrap_or_default())
         .await?;
     Ok((
         StatusCode::CREATED,

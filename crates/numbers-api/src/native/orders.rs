@@ -1,7 +1,5 @@
 //! `/v1/orders`: asynchronous orders by explicit numbers or by search criteria and a quantity.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -12,65 +10,225 @@ use numbers_core::number::{AssignmentData, Label, Metadata};
 use numbers_core::order::{OrderRequest, OrderStatus};
 use numbers_core::service::OrderSubmission;
 use numbers_core::store::OrderFilter;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Caller, JsonBody, Query};
 use super::problem::ApiResult;
+use super::request::{self, Field, StringList, Values};
 use super::reservations::parse_numbers;
-use super::search_params::search_from_json;
+use super::search_params::{SearchCriteria, search_from_json};
 use super::views::{ListView, OrderView};
 use crate::ApiState;
-use crate::wire::{Field, JsonObject};
 
 /// Body of `POST /v1/orders`: either `numbers`, or `search` with `quantity`.
-#[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CreateOrder {
     /// Explicit E.164 numbers.
-    numbers: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    numbers: Field<StringList>,
     /// Search criteria, same names as `GET /v1/available-numbers`.
-    #[schema(value_type = Option<Object>)]
-    search: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = SearchCriteria)]
+    search: Field<Value>,
     /// With `search`: how many numbers (1 to 5000).
-    quantity: Option<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    quantity: Field<u64>,
     /// Take what is available when not everything is (default false: all or nothing).
-    partial_allowed: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    partial_allowed: Field<bool>,
     /// Keep trying until the order is complete (retried whenever inventory changes).
-    backorder_requested: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    backorder_requested: Field<bool>,
     /// Reservations of this account whose numbers the order may take.
-    reservation_ids: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    reservation_ids: Field<StringList>,
     /// Label set on every number won (≤ 100 characters).
-    label: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    label: Field<String>,
     /// Metadata set on every number won (≤ 11 pairs; key ≤ 100, value ≤ 256 characters).
-    metadata: Option<BTreeMap<String, String>>,
-    name: Option<String>,
-    customer_order_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    metadata: Field<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    name: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    customer_order_id: Field<String>,
 }
 
-pub(super) fn parse_label(obj: &mut JsonObject<'_>, field: &str) -> Option<Label> {
-    let raw = obj.opt_str(field)?;
-    let name = obj.name(field);
-    obj.errors.take(Label::parse(raw, &name))
+/// Query of `GET /v1/orders`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrders {
+    /// Comma-separated statuses.
+    #[param(value_type = Option<String>)]
+    status: Values,
+    #[param(value_type = Option<String>)]
+    customer_order_id: Values,
+    /// 1 to 1000, default 50.
+    #[param(value_type = Option<u32>)]
+    page_size: Values,
+    #[param(value_type = Option<String>)]
+    page_token: Values,
 }
 
-pub(super) fn parse_metadata(obj: &mut JsonObject<'_>, field: &str) -> Option<Metadata> {
-    match obj.field(field) {
-        Field::Absent | Field::Null => None,
-        Field::Present(v) => {
-            let name = obj.name(field);
-            obj.errors.take(Metadata::from_json(v, &name))
-        }
-    }
+pub(super) fn parse_label(
+    raw: &Field<String>,
+    errors: &mut FieldErrors,
+    field: &str,
+) -> Option<Label> {
+    let raw = raw.value(errors, field)?;
+    errors.take(Label::parse(raw, field))
 }
 
-fn short_text(obj: &mut JsonObject<'_>, field: &str, max: usize) -> Option<String> {
-    let s = obj.opt_str(field)?;
+pub(super) fn parse_metadata(
+    raw: &Field<Value>,
+    errors: &mut FieldErrors,
+    field: &str,
+) -> Option<Metadata> {
+    let raw = raw.json()?;
+    errors.take(Metadata::from_json(raw, field))
+}
+
+fn short_text(
+    raw: &Field<String>,
+    errors: &mut FieldErrors,
+    field: &str,
+    max: usize,
+) -> Option<String> {
+    let s = raw.value(errors, field)?;
     if s.chars().count() > max {
-        let name = obj.name(field);
-        obj.errors
-            .push(name, format!("must be at most {max} characters"));
+        errors.push(field, format!("must be at most {max} characters"));
         return None;
     }
     Some(s.to_string())
+}
+
+impl CreateOrder {
+    /// The order to submit, or every field error (with `errors`, the unknown fields).
+    fn parse(
+        &self,
+        mut errors: FieldErrors,
+        headers: &HeaderMap,
+    ) -> Result<OrderSubmission, Error> {
+        let request = match (self.numbers.is_sent(), self.search.is_sent()) {
+            (true, false) => {
+                if self.quantity.is_sent() {
+                    errors.push("quantity", "only applies to search orders");
+                }
+                Some(OrderRequest::Numbers(parse_numbers(
+                    &self.numbers,
+                    &mut errors,
+                    "numbers",
+                )))
+            }
+            (false, true) => {
+                let search = match self.search.json() {
+                    Some(v) => errors.take(search_from_json(v, "search.")),
+                    None => {
+                        errors.push("search", "must be an object of search criteria");
+                        None
+                    }
+                };
+                let quantity = self.quantity.value(&mut errors, "quantity").copied();
+                if quantity.is_none() {
+                    errors.push_as(
+                        FieldErrorKind::Required,
+                        "quantity",
+                        "is required with search",
+                    );
+                }
+                match (search, quantity) {
+                    (Some(query), Some(q)) => Some(OrderRequest::Search {
+                        query,
+                        quantity: q.min(u64::from(u32::MAX)) as u32,
+                    }),
+                    _ => None,
+                }
+            }
+            (true, true) => {
+                errors.push("search", "give either numbers or search, not both");
+                None
+            }
+            (false, false) => {
+                errors.push(
+                    "numbers",
+                    "give either numbers (a list of E.164 numbers) or search with quantity",
+                );
+                None
+            }
+        };
+        let partial_allowed = self
+            .partial_allowed
+            .value(&mut errors, "partial_allowed")
+            .copied()
+            .unwrap_or(false);
+        let backorder_requested = self
+            .backorder_requested
+            .value(&mut errors, "backorder_requested")
+            .copied()
+            .unwrap_or(false);
+        let mut reservation_ids = Vec::new();
+        let raw_ids = self.reservation_ids.value(&mut errors, "reservation_ids");
+        for (i, raw) in raw_ids
+            .map(|l| l.0.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            match raw.parse::<ReservationId>() {
+                Ok(id) => reservation_ids.push(id),
+                Err(_) => errors.push(
+                    format!("reservation_ids[{i}]"),
+                    "must be a reservation id (UUID)",
+                ),
+            }
+        }
+        let template = AssignmentData {
+            label: parse_label(&self.label, &mut errors, "label"),
+            metadata: parse_metadata(&self.metadata, &mut errors, "metadata").unwrap_or_default(),
+            ..Default::default()
+        };
+        let name = short_text(&self.name, &mut errors, "name", 100);
+        let customer_order_id = short_text(
+            &self.customer_order_id,
+            &mut errors,
+            "customer_order_id",
+            100,
+        );
+        let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(v)) => Some(v.to_string()),
+            Some(Err(_)) => {
+                errors.push("Idempotency-Key", "must be visible ASCII");
+                None
+            }
+        };
+        errors.into_result()?;
+        let request = request.ok_or_else(|| Error::invalid("body", "no order request"))?;
+        let submission = OrderSubmission {
+            request,
+            partial_allowed,
+            backorder_requested,
+            reservation_ids,
+            template,
+            name,
+            customer_order_id,
+            idempotency_key,
+            dialect_data: serde_json::Value::Null,
+        };
+        Ok(submission)
+    }
 }
 
 #[utoipa::path(
@@ -92,111 +250,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     let account = principal.account()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&[
-        "numbers",
-        "search",
-        "quantity",
-        "partial_allowed",
-        "backorder_requested",
-        "reservation_ids",
-        "label",
-        "metadata",
-        "name",
-        "customer_order_id",
-    ]);
-    let has_numbers = obj.field("numbers") != Field::Absent;
-    let has_search = obj.field("search") != Field::Absent;
-    let request = match (has_numbers, has_search) {
-        (true, false) => {
-            if obj.field("quantity") != Field::Absent {
-                obj.errors.push("quantity", "only applies to search orders");
-            }
-            Some(OrderRequest::Numbers(parse_numbers(&mut obj, "numbers")))
-        }
-        (false, true) => {
-            let search = match obj.field("search") {
-                Field::Present(v) => obj.errors.take(search_from_json(v, "search.")),
-                _ => {
-                    obj.errors
-                        .push("search", "must be an object of search criteria");
-                    None
-                }
-            };
-            let quantity = obj.opt_u64("quantity");
-            if quantity.is_none() {
-                obj.errors.push_as(
-                    FieldErrorKind::Required,
-                    "quantity",
-                    "is required with search",
-                );
-            }
-            match (search, quantity) {
-                (Some(query), Some(q)) => Some(OrderRequest::Search {
-                    query,
-                    quantity: q.min(u64::from(u32::MAX)) as u32,
-                }),
-                _ => None,
-            }
-        }
-        (true, true) => {
-            obj.errors
-                .push("search", "give either numbers or search, not both");
-            None
-        }
-        (false, false) => {
-            obj.errors.push(
-                "numbers",
-                "give either numbers (a list of E.164 numbers) or search with quantity",
-            );
-            None
-        }
-    };
-    let partial_allowed = obj.opt_bool("partial_allowed").unwrap_or(false);
-    let backorder_requested = obj.opt_bool("backorder_requested").unwrap_or(false);
-    let mut reservation_ids = Vec::new();
-    for (i, raw) in obj
-        .opt_str_list("reservation_ids")
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
-        match raw.parse::<ReservationId>() {
-            Ok(id) => reservation_ids.push(id),
-            Err(_) => obj.errors.push(
-                format!("reservation_ids[{i}]"),
-                "must be a reservation id (UUID)",
-            ),
-        }
-    }
-    let template = AssignmentData {
-        label: parse_label(&mut obj, "label"),
-        metadata: parse_metadata(&mut obj, "metadata").unwrap_or_default(),
-        ..Default::default()
-    };
-    let name = short_text(&mut obj, "name", 100);
-    let customer_order_id = short_text(&mut obj, "customer_order_id", 100);
-    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(v)) => Some(v.to_string()),
-        Some(Err(_)) => {
-            obj.errors.push("Idempotency-Key", "must be visible ASCII");
-            None
-        }
-    };
-    obj.finish()?;
-    let request = request.ok_or_else(|| Error::invalid("body", "no order request"))?;
-    let submission = OrderSubmission {
-        request,
-        partial_allowed,
-        backorder_requested,
-        reservation_ids,
-        template,
-        name,
-        customer_order_id,
-        idempotency_key,
-        dialect_data: serde_json::Value::Null,
-    };
+    let (body, errors) = request::body::<CreateOrder>(&body)?;
+    let submission = body.parse(errors, &headers)?;
     let (order, created) = state.service.submit_order(account, submission).await?;
     let mut out = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{}", order.id())) {
@@ -231,14 +286,42 @@ pub async fn get(
     Ok(Json(OrderView::render(&order)))
 }
 
+impl ListOrders {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<OrderFilter, Error> {
+        let mut errors = FieldErrors::new();
+        let mut statuses = Vec::new();
+        for part in self.status.list() {
+            match OrderStatus::parse(part) {
+                Some(s) => statuses.push(s),
+                None => errors.push("status", format!("unknown status '{part}'")),
+            }
+        }
+        let page_size = errors
+            .take(super::numbers::page_size(self.page_size.first()))
+            .unwrap_or(50);
+        let before = match self.page_token.first() {
+            None => None,
+            Some(t) => errors.take(numbers_core::page::decode_id_token::<OrderId>(
+                t,
+                "page_token",
+            )),
+        };
+        errors.into_result()?;
+        let filter = OrderFilter {
+            statuses,
+            customer_order_id: self.customer_order_id.first().map(str::to_string),
+            page_size,
+            before,
+            ..Default::default()
+        };
+        Ok(filter)
+    }
+}
+
 #[utoipa::path(
     get, path = "/v1/orders", tag = "orders",
-    params(
-        ("status" = Option<String>, Query, description = "Comma-separated statuses"),
-        ("customer_order_id" = Option<String>, Query),
-        ("page_size" = Option<u32>, Query, description = "1 to 1000, default 50"),
-        ("page_token" = Option<String>, Query),
-    ),
+    params(ListOrders),
     responses((status = 200, body = ListView<OrderView>), (status = 400, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -248,33 +331,8 @@ pub async fn list(
     Query(q): Query,
 ) -> ApiResult<Json<ListView<OrderView>>> {
     let account = principal.account()?;
-    q.reject_unknown(&["status", "customer_order_id", "page_size", "page_token"])?;
-    let mut errors = FieldErrors::new();
-    let mut statuses = Vec::new();
-    for part in q.list("status") {
-        match OrderStatus::parse(part) {
-            Some(s) => statuses.push(s),
-            None => errors.push("status", format!("unknown status '{part}'")),
-        }
-    }
-    let page_size = errors
-        .take(super::numbers::page_size(q.get("page_size")))
-        .unwrap_or(50);
-    let before = match q.get("page_token") {
-        None => None,
-        Some(t) => errors.take(numbers_core::page::decode_id_token::<OrderId>(
-            t,
-            "page_token",
-        )),
-    };
-    errors.into_result()?;
-    let filter = OrderFilter {
-        statuses,
-        customer_order_id: q.get("customer_order_id").map(str::to_string),
-        page_size,
-        before,
-        ..Default::default()
-    };
+    let q: ListOrders = request::query(&q)?;
+    let filter = q.parse()?;
     let page = state.service.list_orders(account, &filter).await?;
     Ok(Json(ListView::from_page(&page, OrderView::render)))
 }

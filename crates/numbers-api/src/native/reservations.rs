@@ -3,32 +3,51 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use numbers_core::error::{Error, FieldErrorKind, Resource};
+use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
 use numbers_core::ids::ReservationId;
 use numbers_core::number::E164;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::extract::{Caller, JsonBody};
 use super::problem::ApiResult;
+use super::request::{self, Field, StringList};
 use super::views::ReservationView;
 use crate::ApiState;
-use crate::wire::JsonObject;
 
 /// Body of `POST /v1/reservations`.
-#[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CreateReservation {
     /// E.164 numbers to hold (all or nothing).
-    numbers: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, required = true)]
+    numbers: Field<StringList>,
     /// Lifetime in seconds, default 14400 (4 h), at most 172800 (48 h).
-    ttl_seconds: Option<u64>,
+    #[serde(default)]
+    #[schema(value_type = Option<u64>)]
+    ttl_seconds: Field<u64>,
 }
 
-pub(super) fn parse_numbers(obj: &mut JsonObject<'_>, field: &str) -> Vec<E164> {
-    let Some(raw) = obj.opt_str_list(field) else {
-        let name = obj.name(field);
-        obj.errors.push_as(
+impl CreateReservation {
+    /// The numbers and lifetime, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors) -> Result<(Vec<E164>, Option<u64>), Error> {
+        let numbers = parse_numbers(&self.numbers, &mut errors, "numbers");
+        let ttl_seconds = self.ttl_seconds.value(&mut errors, "ttl_seconds").copied();
+        errors.into_result()?;
+        Ok((numbers, ttl_seconds))
+    }
+}
+
+/// A list of E.164 numbers the request must carry, each bad one named by its index.
+pub(super) fn parse_numbers(
+    raw: &Field<StringList>,
+    errors: &mut FieldErrors,
+    field: &str,
+) -> Vec<E164> {
+    let Some(StringList(raw)) = raw.value(errors, field) else {
+        errors.push_as(
             FieldErrorKind::Required,
-            name,
+            field,
             "is required: a list of E.164 numbers",
         );
         return vec![];
@@ -37,13 +56,10 @@ pub(super) fn parse_numbers(obj: &mut JsonObject<'_>, field: &str) -> Vec<E164> 
     for (i, s) in raw.iter().enumerate() {
         match E164::parse(s) {
             Ok(e) => out.push(e),
-            Err(_) => {
-                let name = format!("{}[{i}]", obj.name(field));
-                obj.errors.push(
-                    name,
-                    format!("'{s}' is not an E.164 number (e.g. +14155550123)"),
-                );
-            }
+            Err(_) => errors.push(
+                format!("{field}[{i}]"),
+                format!("'{s}' is not an E.164 number (e.g. +14155550123)"),
+            ),
         }
     }
     out
@@ -65,11 +81,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<ReservationView>)> {
     let account = principal.account()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["numbers", "ttl_seconds"]);
-    let numbers = parse_numbers(&mut obj, "numbers");
-    let ttl_seconds = obj.opt_u64("ttl_seconds");
-    obj.finish()?;
+    let (body, errors) = request::body::<CreateReservation>(&body)?;
+    let (numbers, ttl_seconds) = body.parse(errors)?;
     let reservation = state.service.reserve(account, numbers, ttl_seconds).await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/reservations/{}", reservation.id)) {

@@ -9,21 +9,22 @@ use chrono::{DateTime, Duration, Utc};
 use numbers_core::error::{Error, FieldErrors, Resource, Result};
 use numbers_core::ids::{DeliveryId, EventId, SubscriptionId};
 use numbers_core::page::decode_id_token;
+use numbers_core::service::Service;
 use numbers_core::webhook::{
     Attempt, DEFAULT_ROTATION_OVERLAP_SECONDS, Delivery, DeliveryFilter, DeliveryLog,
     DeliveryStatus, EventTypes, NewSubscription, Subscription, SubscriptionPatch, WebhookUrl,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Caller, JsonBody, Query};
 use super::numbers::page_size;
 use super::problem::ApiResult;
+use super::request::{self, Field, StringList, Values};
 use super::views::{ListView, ts};
 use super::webhook_format::FORMAT as NATIVE;
 use crate::ApiState;
-use crate::wire::{Field, JsonObject};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
@@ -165,29 +166,234 @@ pub struct ReplayView {
 }
 
 /// Body of `POST /v1/webhooks`.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CreateWebhook {
     /// Absolute http(s) URL.
-    url: String,
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    url: Field<String>,
     /// Event types; `["*"]` or absent for every type.
-    events: Option<Vec<String>>,
-    active: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    events: Field<StringList>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    active: Field<bool>,
     /// Default `native`.
-    format: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    format: Field<String>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    format_config: Option<Value>,
+    format_config: Field<Value>,
 }
 
 /// Body of `PATCH /v1/webhooks/{id}`: absent fields are left alone.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateWebhook {
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    active: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    url: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    events: Field<StringList>,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    active: Field<bool>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    format_config: Option<Value>,
+    format_config: Field<Value>,
+}
+
+/// Body of `POST /v1/webhooks/{id}/rotate-secret` (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RotateSecret {
+    /// How long the previous secret keeps signing beside the new one: 0 to 604800 seconds,
+    /// default 86400.
+    #[serde(default)]
+    #[schema(value_type = Option<u64>)]
+    overlap_seconds: Field<u64>,
+}
+
+/// Body of `POST /v1/webhooks/{id}/redeliver`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Redeliver {
+    /// One of your events, sent again as a new delivery.
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    event_id: Field<String>,
+}
+
+/// Body of `POST /v1/webhooks/{id}/replay`: every event of yours in the window that the
+/// webhook's `events` accept, in log order, as new deliveries.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Replay {
+    /// RFC 3339 time.
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    since: Field<String>,
+    /// RFC 3339 time (default: now).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    until: Field<String>,
+}
+
+/// Query of `GET /v1/webhooks`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListWebhooks {
+    /// 1 to 1000, default 50.
+    #[param(value_type = Option<u32>)]
+    page_size: Values,
+    #[param(value_type = Option<String>)]
+    page_token: Values,
+}
+
+/// Query of `GET /v1/webhooks/{id}/deliveries`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListDeliveries {
+    /// PENDING, SUCCEEDED, FAILED or CANCELLED.
+    #[param(value_type = Option<String>)]
+    status: Values,
+    #[param(value_type = Option<String>)]
+    event_id: Values,
+    /// 1 to 100, default 50.
+    #[param(value_type = Option<u32>)]
+    page_size: Values,
+    #[param(value_type = Option<String>)]
+    page_token: Values,
+}
+
+impl CreateWebhook {
+    /// The subscription, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<NewSubscription> {
+        if self.url.is_missing() {
+            errors.push_required("url");
+        }
+        let url = parse_url(&self.url, &mut errors, service);
+        let events = parse_events(&self.events, &mut errors).unwrap_or(EventTypes::All);
+        let active = self
+            .active
+            .value(&mut errors, "active")
+            .copied()
+            .unwrap_or(true);
+        let format = self
+            .format
+            .value(&mut errors, "format")
+            .map_or(NATIVE, String::as_str)
+            .to_string();
+        let config = format_config(&self.format_config).unwrap_or(Value::Null);
+        errors.into_result()?;
+        let url = url.ok_or_else(|| Error::required("url"))?;
+        Ok(NewSubscription {
+            url,
+            format,
+            format_config: config,
+            events,
+            active,
+        })
+    }
+}
+
+impl UpdateWebhook {
+    /// The patch, or every field error (with `errors`, the unknown fields).
+    fn parse(&self, mut errors: FieldErrors, service: &Service) -> Result<SubscriptionPatch> {
+        let patch = SubscriptionPatch {
+            url: parse_url(&self.url, &mut errors, service),
+            events: parse_events(&self.events, &mut errors),
+            active: self.active.value(&mut errors, "active").copied(),
+            format_config: format_config(&self.format_config),
+        };
+        errors.into_result()?;
+        Ok(patch)
+    }
+}
+
+impl RotateSecret {
+    /// How long the previous secret keeps signing, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<Duration> {
+        let overlap = self
+            .overlap_seconds
+            .value(&mut errors, "overlap_seconds")
+            .map_or(DEFAULT_ROTATION_OVERLAP_SECONDS, |s| {
+                i64::try_from(*s).unwrap_or(i64::MAX)
+            });
+        errors.into_result()?;
+        Ok(Duration::seconds(overlap.min(i64::MAX / 1000)))
+    }
+}
+
+impl ListDeliveries {
+    /// The filter, or every field error.
+    fn parse(&self) -> Result<DeliveryFilter> {
+        let mut errors = FieldErrors::new();
+        let status = self.status.first().and_then(|s| {
+            let parsed = DeliveryStatus::parse(s);
+            if parsed.is_none() {
+                errors.push("status", "must be PENDING, SUCCEEDED, FAILED or CANCELLED");
+            }
+            parsed
+        });
+        let event_id = self
+            .event_id
+            .first()
+            .and_then(|e| errors.take(e.parse::<EventId>()));
+        let size = errors.take(page_size(self.page_size.first()).and_then(|n| {
+            if n > 100 {
+                Err(Error::invalid(
+                    "page_size",
+                    "must be an integer from 1 to 100",
+                ))
+            } else {
+                Ok(n)
+            }
+        }));
+        let before = self
+            .page_token
+            .first()
+            .and_then(|t| errors.take(decode_id_token::<DeliveryId>(t, "page_token")));
+        errors.into_result()?;
+        let filter = DeliveryFilter {
+            status,
+            event_id,
+            page_size: size.unwrap_or(50),
+            before,
+        };
+        Ok(filter)
+    }
+}
+
+impl Redeliver {
+    /// The event to send again, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<EventId> {
+        let event = match self.event_id.value(&mut errors, "event_id") {
+            Some(e) => errors.take(e.parse::<EventId>()),
+            None => {
+                errors.push_required("event_id");
+                None
+            }
+        };
+        errors.into_result()?;
+        let event = event.ok_or_else(|| Error::required("event_id"))?;
+        Ok(event)
+    }
+}
+
+impl Replay {
+    /// The window to replay, or every field error.
+    fn parse(&self, mut errors: FieldErrors) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+        if self.since.is_missing() {
+            errors.push_required("since");
+        }
+        let since = parse_time(&self.since, &mut errors, "since");
+        let until = parse_time(&self.until, &mut errors, "until");
+        errors.into_result()?;
+        let since = since.ok_or_else(|| Error::required("since"))?;
+        Ok((since, until))
+    }
 }
 
 fn webhook_id(raw: &str) -> Result<SubscriptionId> {
@@ -195,21 +401,29 @@ fn webhook_id(raw: &str) -> Result<SubscriptionId> {
         .map_err(|_| Error::not_found(Resource::Webhook, raw))
 }
 
-fn parse_url(obj: &mut JsonObject<'_>, state: &ApiState) -> Option<WebhookUrl> {
-    let raw = obj.opt_str("url")?;
-    obj.errors.take(state.service.outbound_url(raw, "url"))
+fn parse_url(
+    raw: &Field<String>,
+    errors: &mut FieldErrors,
+    service: &Service,
+) -> Option<WebhookUrl> {
+    let raw = raw.value(errors, "url")?;
+    errors.take(service.outbound_url(raw, "url"))
 }
 
-fn parse_events(obj: &mut JsonObject<'_>) -> Option<EventTypes> {
-    let names = obj.opt_str_list("events")?;
-    obj.errors.take(EventTypes::parse(names, "events"))
+fn parse_events(raw: &Field<StringList>, errors: &mut FieldErrors) -> Option<EventTypes> {
+    let StringList(names) = raw.value(errors, "events")?;
+    errors.take(EventTypes::parse(
+        names.iter().map(String::as_str),
+        "events",
+    ))
 }
 
-fn format_config(obj: &JsonObject<'_>) -> Option<Value> {
-    match obj.field("format_config") {
+/// Absent leaves the configuration alone; `null` clears it.
+fn format_config(raw: &Field<Value>) -> Option<Value> {
+    match raw {
         Field::Absent => None,
         Field::Null => Some(Value::Null),
-        Field::Present(v) => Some(v.clone()),
+        Field::Given(v) | Field::Wrong(v) => Some(v.clone()),
     }
 }
 
@@ -228,31 +442,9 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecretView>)> {
     let account = principal.account()?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["url", "events", "active", "format", "format_config"]);
-    if matches!(obj.field("url"), Field::Absent | Field::Null) {
-        obj.errors.push_required("url");
-    }
-    let url = parse_url(&mut obj, &state);
-    let events = parse_events(&mut obj).unwrap_or(EventTypes::All);
-    let active = obj.opt_bool("active").unwrap_or(true);
-    let format = obj.opt_str("format").unwrap_or(NATIVE).to_string();
-    let config = format_config(&obj).unwrap_or(Value::Null);
-    obj.finish()?;
-    let url = url.ok_or_else(|| Error::required("url"))?;
-    let created = state
-        .service
-        .create_webhook(
-            account,
-            NewSubscription {
-                url,
-                format,
-                format_config: config,
-                events,
-                active,
-            },
-        )
-        .await?;
+    let (body, errors) = request::body::<CreateWebhook>(&body)?;
+    let new = body.parse(errors, &state.service)?;
+    let created = state.service.create_webhook(account, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookWithSecretView::render(&created)),
@@ -261,7 +453,7 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/v1/webhooks", tag = "webhooks",
-    params(("page_size" = Option<u32>, Query), ("page_token" = Option<String>, Query)),
+    params(ListWebhooks),
     responses((status = 200, body = ListView<WebhookView>)),
     security(("basic" = []))
 )]
@@ -271,10 +463,11 @@ pub async fn list(
     Query(q): Query,
 ) -> ApiResult<Json<ListView<WebhookView>>> {
     let account = principal.account()?;
-    q.reject_unknown(&["page_size", "page_token"])?;
-    let size = page_size(q.get("page_size"))?;
+    let q: ListWebhooks = request::query(&q)?;
+    let size = page_size(q.page_size.first())?;
     let after = q
-        .get("page_token")
+        .page_token
+        .first()
         .map(|t| decode_id_token::<SubscriptionId>(t, "page_token"))
         .transpose()?;
     let page = state.service.list_webhooks(account, after, size).await?;
@@ -315,15 +508,8 @@ pub async fn update(
 ) -> ApiResult<Json<WebhookView>> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["url", "events", "active", "format_config"]);
-    let patch = SubscriptionPatch {
-        url: parse_url(&mut obj, &state),
-        events: parse_events(&mut obj),
-        active: obj.opt_bool("active"),
-        format_config: format_config(&obj),
-    };
-    obj.finish()?;
+    let (body, errors) = request::body::<UpdateWebhook>(&body)?;
+    let patch = body.parse(errors, &state.service)?;
     let s = state.service.update_webhook(account, id, patch).await?;
     Ok(Json(WebhookView::render(&s)))
 }
@@ -350,7 +536,7 @@ pub async fn delete(
 #[utoipa::path(
     post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("id" = String, Path)),
-    request_body(content = Option<Object>, description = "Optional `{\"overlap_seconds\": 86400}` (0 to 604800): how long the previous secret keeps signing beside the new one"),
+    request_body(content = Option<RotateSecret>, description = "Optional; without a body the previous secret signs for a day"),
     responses((status = 200, description = "The new secret, shown only now", body = WebhookWithSecretView), (status = 404, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -362,29 +548,18 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<WebhookWithSecretView>> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["overlap_seconds"]);
-    let overlap = obj
-        .opt_u64("overlap_seconds")
-        .map_or(DEFAULT_ROTATION_OVERLAP_SECONDS, |s| {
-            i64::try_from(s).unwrap_or(i64::MAX)
-        });
-    obj.finish()?;
+    let (body, errors) = request::body::<RotateSecret>(&body)?;
+    let overlap = body.parse(errors)?;
     let s = state
         .service
-        .rotate_webhook_secret(account, id, Duration::seconds(overlap.min(i64::MAX / 1000)))
+        .rotate_webhook_secret(account, id, overlap)
         .await?;
     Ok(Json(WebhookWithSecretView::render(&s)))
 }
 
 #[utoipa::path(
     get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(
-        ("id" = String, Path),
-        ("status" = Option<String>, Query, description = "PENDING, SUCCEEDED, FAILED or CANCELLED"),
-        ("event_id" = Option<String>, Query),
-        ("page_size" = Option<u32>, Query, description = "1 to 100, default 50"), ("page_token" = Option<String>, Query),
-    ),
+    params(("id" = String, Path), ListDeliveries),
     responses((status = 200, description = "Deliveries, newest first, each with every attempt", body = ListView<DeliveryView>), (status = 404, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -396,38 +571,8 @@ pub async fn deliveries(
 ) -> ApiResult<Json<ListView<DeliveryView>>> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    q.reject_unknown(&["status", "event_id", "page_size", "page_token"])?;
-    let mut errors = FieldErrors::new();
-    let status = q.get("status").and_then(|s| {
-        let parsed = DeliveryStatus::parse(s);
-        if parsed.is_none() {
-            errors.push("status", "must be PENDING, SUCCEEDED, FAILED or CANCELLED");
-        }
-        parsed
-    });
-    let event_id = q
-        .get("event_id")
-        .and_then(|e| errors.take(e.parse::<EventId>()));
-    let size = errors.take(page_size(q.get("page_size")).and_then(|n| {
-        if n > 100 {
-            Err(Error::invalid(
-                "page_size",
-                "must be an integer from 1 to 100",
-            ))
-        } else {
-            Ok(n)
-        }
-    }));
-    let before = q
-        .get("page_token")
-        .and_then(|t| errors.take(decode_id_token::<DeliveryId>(t, "page_token")));
-    errors.into_result()?;
-    let filter = DeliveryFilter {
-        status,
-        event_id,
-        page_size: size.unwrap_or(50),
-        before,
-    };
+    let q: ListDeliveries = request::query(&q)?;
+    let filter = q.parse()?;
     let page = state
         .service
         .webhook_deliveries(account, id, &filter)
@@ -438,7 +583,7 @@ pub async fn deliveries(
 #[utoipa::path(
     post, path = "/v1/webhooks/{id}/redeliver", tag = "webhooks",
     params(("id" = String, Path)),
-    request_body(content = Object, description = "`{\"event_id\": \"…\"}`: one of your events, sent again as a new delivery"),
+    request_body = Redeliver,
     responses((status = 202, body = DeliveryView), (status = 404, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -450,28 +595,18 @@ pub async fn redeliver(
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["event_id"]);
-    let event = match obj.opt_str("event_id") {
-        Some(e) => obj.errors.take(e.parse::<EventId>()),
-        None => {
-            obj.errors.push_required("event_id");
-            None
-        }
-    };
-    obj.finish()?;
-    let event = event.ok_or_else(|| Error::required("event_id"))?;
+    let (body, errors) = request::body::<Redeliver>(&body)?;
+    let event = body.parse(errors)?;
     let d = state.service.redeliver_webhook(account, id, event).await?;
     Ok((StatusCode::ACCEPTED, Json(DeliveryView::render(&d, &[]))))
 }
 
-fn parse_time(obj: &mut JsonObject<'_>, field: &str) -> Option<DateTime<Utc>> {
-    let raw = obj.opt_str(field)?;
+fn parse_time(raw: &Field<String>, errors: &mut FieldErrors, field: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.value(errors, field)?;
     match DateTime::parse_from_rfc3339(raw) {
         Ok(t) => Some(t.with_timezone(&Utc)),
         Err(_) => {
-            obj.errors
-                .push(field, "must be an RFC 3339 time, e.g. 2026-01-01T00:00:00Z");
+            errors.push(field, "must be an RFC 3339 time, e.g. 2026-01-01T00:00:00Z");
             None
         }
     }
@@ -480,7 +615,7 @@ fn parse_time(obj: &mut JsonObject<'_>, field: &str) -> Option<DateTime<Utc>> {
 #[utoipa::path(
     post, path = "/v1/webhooks/{id}/replay", tag = "webhooks",
     params(("id" = String, Path)),
-    request_body(content = Object, description = "`{\"since\": RFC 3339, \"until\": RFC 3339 (optional)}`: every event of yours in that window that the webhook's `events` accept, in log order, as new deliveries"),
+    request_body = Replay,
     responses((status = 202, body = ReplayView), (status = 404, body = super::problem::Problem)),
     security(("basic" = []))
 )]
@@ -492,15 +627,8 @@ pub async fn replay(
 ) -> ApiResult<(StatusCode, Json<ReplayView>)> {
     let account = principal.account()?;
     let id = webhook_id(&raw)?;
-    let mut obj = JsonObject::new(&body, "")?;
-    obj.reject_unknown(&["since", "until"]);
-    if matches!(obj.field("since"), Field::Absent | Field::Null) {
-        obj.errors.push_required("since");
-    }
-    let since = parse_time(&mut obj, "since");
-    let until = parse_time(&mut obj, "until");
-    obj.finish()?;
-    let since = since.ok_or_else(|| Error::required("since"))?;
+    let (body, errors) = request::body::<Replay>(&body)?;
+    let (since, until) = body.parse(errors)?;
     let outcome = state
         .service
         .replay_webhook(account, id, since, until)

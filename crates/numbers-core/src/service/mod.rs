@@ -7,6 +7,7 @@ mod assignments;
 mod callbacks;
 mod catalog;
 mod config;
+mod counts;
 mod credential_cache;
 mod disconnects;
 mod display_order;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bandwidth;
+mod counts;
 mod digit_search;
 mod emergency_addresses;
 mod inventory;
@@ -17,6 +18,7 @@ mod webhooks;
 
 pub use accounts::*;
 pub use bandwidth::*;
+pub use counts::*;
 pub use digit_search::*;
 pub use emergency_addresses::*;
 pub use inventory::*;

@@ -14,6 +14,7 @@ mod lifecycle;
 mod messagemedia;
 mod mm_schema;
 mod number_orders;
+mod openapi_drift;
 mod orders;
 mod outbound_urls;
 mod properties;
