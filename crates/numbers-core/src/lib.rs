@@ -8,6 +8,7 @@ pub mod account;
 pub mod callback;
 pub mod clock;
 pub mod disconnect;
+pub mod emergency;
 pub mod error;
 pub mod event;
 pub mod ids;

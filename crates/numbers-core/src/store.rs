@@ -13,6 +13,7 @@ use crate::account::{Account, ApiKey, KeyOwner};
 use crate::callback::HmacSecret;
 use crate::clock::Timestamp;
 use crate::disconnect::{Disconnect, NewDisconnect};
+use crate::emergency::EmergencyAddress;
 use crate::error::{ConflictKind, Error, Result};
 use crate::event::Event;
 use crate::ids::{
@@ -635,6 +636,31 @@ pub trait BulkLoadStore: Send + Sync {
     async fn finish_bulk_load(&self) -> Result<()>;
 }
 
+/// Emergency (E911) addresses of assigned numbers (`crate::emergency`). An address belongs to
+/// the number's current assignment: it is kept with the assignment's id, so once the number is
+/// released (or assigned anew) the old address is no longer seen, without the release having to
+/// know about addresses; the next `put` replaces the stale row.
+#[async_trait]
+pub trait EmergencyAddressStore: Send + Sync {
+    /// The address of `e164` while it is assigned to `account`, under its current assignment.
+    async fn get_emergency_address(
+        &self,
+        account: AccountId,
+        e164: &E164,
+    ) -> Result<Option<EmergencyAddress>>;
+    /// Sets the address in one transaction with the check that `e164` is assigned to `account`;
+    /// `false` (nothing written) when it is not.
+    async fn put_emergency_address(
+        &self,
+        account: AccountId,
+        e164: &E164,
+        address: &EmergencyAddress,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Removes the address of the current assignment; `false` when there was none.
+    async fn delete_emergency_address(&self, account: AccountId, e164: &E164) -> Result<bool>;
+}
+
 /// Everything numbersd needs from a database.
 pub trait Store:
     AccountStore
@@ -655,6 +681,7 @@ pub trait Store:
     + ProvisioningStore
     + CatalogStore
     + WebhookStore
+    + EmergencyAddressStore
     + CountStore
 {
 }
@@ -678,6 +705,7 @@ impl<T> Store for T where
         + ProvisioningStore
         + CatalogStore
         + WebhookStore
+        + EmergencyAddressStore
         + CountStore
 {
 }

@@ -71,6 +71,7 @@ macro_rules! for_each_case {
             webhook_claim_race,
             digit_search_follows_imports_and_sales,
             bulk_load_sets_indexes_aside_only_when_empty,
+            emergency_addresses,
         }
     };
 }

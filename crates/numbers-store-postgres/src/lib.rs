@@ -10,6 +10,7 @@ mod accounts;
 mod catalog;
 mod counts;
 mod disconnects;
+mod emergency_addresses;
 mod events;
 mod inventory;
 mod migrate;

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_secrets_at_rest.sql")),
     (11, include_str!("../migrations/0011_search_plans.sql")),
     (12, include_str!("../migrations/0012_event_queue.sql")),
+    (
+        13,
+        include_str!("../migrations/0013_emergency_addresses.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming numbersd's migration lock among the server's advisory locks.

@@ -7,7 +7,9 @@
 //! `SearchQuery` / `NumberFilter` into a WHERE clause, the rows and statements of accounts and
 //! keys (`account_rows`), tokens and callback secrets (`token_rows`), sites and peers
 //! (`site_rows`), provisioning tasks (`provisioning_row`), the webhook tables (`webhook_rows`),
-//! sealed columns (`sealed_fields`) and the catalog (`catalog`). Also the digit index
+//! sealed columns (`sealed_fields`), the catalog (`catalog`), emergency addresses (`emergency_row`)
+//! and the lifecycle tables: numbers, reservations, orders, disconnects, number orders
+//! (`lifecycle`). Also the digit index
 //! (`digit_index`), the in-memory cache both stores answer contains / ends-with searches with.
 #![forbid(unsafe_code)]
 
@@ -16,6 +18,7 @@ mod bulk_load;
 pub mod catalog;
 mod count_sql;
 pub mod digit_index;
+pub mod emergency_row;
 pub mod lifecycle;
 mod number_row;
 pub mod provisioning_row;

@@ -11,6 +11,7 @@ mod catalog;
 mod counts;
 mod db;
 mod disconnects;
+mod emergency_addresses;
 mod events;
 mod files;
 mod inventory;

@@ -24,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (9, include_str!("../migrations/0009_secrets_at_rest.sql")),
     (11, include_str!("../migrations/0011_search_plans.sql")),
+    (
+        13,
+        include_str!("../migrations/0013_emergency_addresses.sql"),
+    ),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<()> {

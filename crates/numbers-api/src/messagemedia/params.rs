@@ -9,6 +9,7 @@
 
 use numbers_core::error::{Error, FieldErrors, Result};
 use numbers_core::number::{Capabilities, Capability, NumberType};
+use numbers_core::page::token_from_uuid;
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery, SearchQueryBuilder};
 
 use crate::wire::QueryPairs;
@@ -96,6 +97,16 @@ fn parse_bool(value: Option<&str>, field: &str) -> Result<bool> {
     }
 }
 
+/// `token` as the core reads it. MessageMedia's tokens are UUIDs (`views::next_token` issues
+/// them); a base64url token from before that change is still taken as it is.
+fn page_token(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) if t.len() == 36 && t.contains('-') => token_from_uuid(t, "token").map(Some),
+        Some(t) => Ok(Some(t.to_string())),
+    }
+}
+
 /// The facets both list endpoints share. `type_fields` are the type parameters in precedence
 /// order: the first one present wins (the assigned list ignores `type` when `types` is given).
 pub fn criteria(q: &QueryPairs, type_fields: &[&str]) -> Result<SearchQuery> {
@@ -124,6 +135,7 @@ pub fn criteria(q: &QueryPairs, type_fields: &[&str]) -> Result<SearchQuery> {
         Some(true) => CapabilityMatch::Exactly,
         _ => CapabilityMatch::AnyOf,
     };
+    let token = errors.take(page_token(q.get("token"))).flatten();
     let builder: SearchQueryBuilder = SearchQuery::builder()
         .country(q.get("country"), "country")
         .types(types, type_field)
@@ -136,7 +148,7 @@ pub fn criteria(q: &QueryPairs, type_fields: &[&str]) -> Result<SearchQuery> {
             DEFAULT_PAGE_SIZE,
             MAX_PAGE_SIZE,
         )
-        .page_token(q.get("token"), "token");
+        .page_token(token.as_deref(), "token");
     let query = errors.take(builder.build());
     errors.into_result()?;
     query.ok_or_else(|| Error::internal("search criteria missing after validation"))

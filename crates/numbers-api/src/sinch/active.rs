@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use numbers_core::error::{Error, FieldErrorKind, FieldErrors, Resource};
+use numbers_core::error::{Error, FieldErrors, Resource};
 use numbers_core::number::assignment::{AssignmentPatch, parse_display_name};
 use numbers_core::search::{CapabilityMatch, SearchQuery};
 use numbers_core::service::ReleaseMode;
@@ -45,18 +45,23 @@ pub async fn list(
         q.get("numberPattern.searchPattern"),
         "numberPattern.searchPattern",
     ));
-    match q.get("orderBy").map(str::trim) {
-        None | Some("") | Some("phoneNumber") => {}
-        Some("displayName") => errors.push_as(
-            FieldErrorKind::Unsupported,
-            "orderBy",
-            "ordering by displayName is not supported by this server; use phoneNumber",
-        ),
-        Some(other) => errors.push(
-            "orderBy",
-            format!("unknown order '{other}'; expected phoneNumber or displayName"),
-        ),
-    }
+    // Sinch's `OrderBy`: `phoneNumber` (the default) or `displayName`, both ascending.
+    let by_display_name = match q.get("orderBy").map(str::trim) {
+        None | Some("") | Some("phoneNumber") => false,
+        Some("displayName") => true,
+        Some(other) => {
+            errors.push(
+                "orderBy",
+                format!("unknown order '{other}'; expected phoneNumber or displayName"),
+            );
+            false
+        }
+    };
+    // A display-name token is the core's (display name, number) keyset, not a number key.
+    let (number_token, display_token) = match by_display_name {
+        true => (None, q.get("pageToken")),
+        false => (q.get("pageToken"), None),
+    };
     let query = errors.take(
         SearchQuery::builder()
             .country(q.get("regionCode"), "regionCode")
@@ -77,7 +82,7 @@ pub async fn list(
                 DEFAULT_PAGE_SIZE,
                 MAX_PAGE_SIZE,
             )
-            .page_token(q.get("pageToken"), "pageToken")
+            .page_token(number_token, "pageToken")
             .build(),
     );
     errors.into_result()?;
@@ -95,7 +100,15 @@ pub async fn list(
         after: query.after,
         ..Default::default()
     };
-    let page = state.service.list_numbers(account, &filter).await?;
+    let page = match by_display_name {
+        true => {
+            state
+                .service
+                .list_numbers_by_display_name(account, &filter, display_token, "pageToken")
+                .await?
+        }
+        false => state.service.list_numbers(account, &filter).await?,
+    };
     let total = state.service.count_numbers(account, &filter).await?;
     let tasks = state.service.provisioning_of(&page.items).await?;
     let now = state.service.now();

@@ -9,6 +9,7 @@ mod active;
 mod available;
 pub mod callback_format;
 mod callbacks;
+mod emergency;
 mod error;
 mod extract;
 mod number_orders;
@@ -49,6 +50,11 @@ pub fn routes() -> Router<ApiState> {
         .route(
             "/v1/projects/{project}/activeNumbers/{number}",
             get(active::get).patch(active::update).post(active::release),
+        )
+        // `emergencyAddress` or `emergencyAddress:verb`; the handlers split it.
+        .route(
+            "/v1/projects/{project}/activeNumbers/{number}/{sub}",
+            get(emergency::get).post(emergency::post),
         )
         .route(
             "/v1/projects/{project}/callbackConfiguration",

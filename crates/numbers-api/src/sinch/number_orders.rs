@@ -16,7 +16,7 @@ use numbers_core::kyc::NumberRequirements;
 use numbers_core::number::Capability;
 use numbers_core::number_order::NumberOrder;
 use numbers_core::search::{CapabilityMatch, PatternPosition, SearchQuery};
-use numbers_core::service::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
+use numbers_core::service::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity_at_most};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -290,7 +290,12 @@ fn number_option(obj: &mut JsonObject<'_>) -> Option<SelectionRequest> {
     selection
 }
 
-/// `quantityOrderOption {requestedQuantity 1–100, numberPattern?, capabilities?, sequential?}`.
+/// Sinch's number-order guide: "max 1 number per order supported now". The OpenAPI schema still
+/// says 1–100, but the guide is what Sinch enforces and what a client migrating from it expects,
+/// so a larger quantity is refused here rather than filled (issue 14, item 9).
+const QUANTITY_PER_ORDER: u32 = 1;
+
+/// `quantityOrderOption {requestedQuantity (exactly 1), numberPattern?, capabilities?, sequential?}`.
 fn quantity_option(obj: &mut JsonObject<'_>) -> Option<SelectionRequest> {
     let Field::Present(value) = obj.field("quantityOrderOption") else {
         return None;
@@ -304,9 +309,11 @@ fn quantity_option(obj: &mut JsonObject<'_>) -> Option<SelectionRequest> {
         }
     };
     let quantity = match inner.opt_u64("requestedQuantity") {
-        Some(q) => inner
-            .errors
-            .take(parse_quantity(q, "quantityOrderOption.requestedQuantity")),
+        Some(q) => inner.errors.take(parse_quantity_at_most(
+            q,
+            QUANTITY_PER_ORDER,
+            "quantityOrderOption.requestedQuantity",
+        )),
         None => {
             inner
                 .errors

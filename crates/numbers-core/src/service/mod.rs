@@ -10,6 +10,8 @@ mod config;
 mod counts;
 mod credential_cache;
 mod disconnects;
+mod display_order;
+mod emergency_addresses;
 mod maintenance;
 mod notes;
 mod number_orders;
@@ -34,8 +36,12 @@ use crate::webhook::{Registry, WebhookRuntime};
 
 pub use config::{AgingPolicy, AgingRule, ServiceConfig};
 pub use disconnects::DisconnectSubmission;
+pub use display_order::DISPLAY_NAME_ORDER_LIMIT;
+pub use emergency_addresses::AddressMatch;
 pub use maintenance::MaintenanceReport;
-pub use number_orders::{NumberOrderRequest, SelectionRequest, Upload, parse_quantity};
+pub use number_orders::{
+    NumberOrderRequest, SelectionRequest, Upload, parse_quantity, parse_quantity_at_most,
+};
 pub use numbers::ReleaseMode;
 pub use orders::OrderSubmission;
 pub use search::MAX_IMPORT_BATCH;

@@ -66,15 +66,20 @@ pub struct Upload {
     pub content: Vec<u8>,
 }
 
-/// `requestedQuantity` as Sinch bounds it.
+/// `requestedQuantity` as Sinch's OpenAPI bounds it (1 to `MAX_QUANTITY`).
 pub fn parse_quantity(quantity: u64, field: &str) -> Result<u32> {
-    if (1..=u64::from(MAX_QUANTITY)).contains(&quantity) {
-        Ok(quantity as u32)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must be from 1 to {MAX_QUANTITY}"),
-        ))
+    parse_quantity_at_most(quantity, MAX_QUANTITY, field)
+}
+
+/// A quantity from 1 to `max` (at most `MAX_QUANTITY`, what the core can fill): a door whose
+/// vendor documents a tighter bound than the core's passes it here, so the refusal names the
+/// door's own field.
+pub fn parse_quantity_at_most(quantity: u64, max: u32, field: &str) -> Result<u32> {
+    let max = max.min(MAX_QUANTITY);
+    match quantity {
+        q if (1..=u64::from(max)).contains(&q) => Ok(q as u32),
+        _ if max == 1 => Err(Error::invalid(field, "must be 1: one number per order")),
+        _ => Err(Error::invalid(field, format!("must be from 1 to {max}"))),
     }
 }
 

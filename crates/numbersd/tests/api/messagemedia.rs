@@ -11,6 +11,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Creds, TestApp, spawn_app, spawn_app_on};
+use crate::mm_schema::SendChecked;
 
 const BASE: &str = "/v1/messaging/numbers/dedicated";
 
@@ -60,7 +61,7 @@ fn phone_numbers(list: &Value) -> Vec<String> {
 /// A GET that must answer 200; its JSON.
 async fn get_ok(app: &TestApp, creds: &Creds, path: impl AsRef<str>) -> Value {
     json_of(
-        app.get(creds, path.as_ref()).send().await.unwrap(),
+        app.get(creds, path.as_ref()).send_checked().await.unwrap(),
         StatusCode::OK,
     )
     .await
@@ -83,7 +84,7 @@ fn assignment_path(id: &str) -> String {
 
 async fn assign(app: &TestApp, creds: &Creds, id: &str, body: Value) -> Response {
     app.post(creds, &assignment_path(id), body)
-        .send()
+        .send_checked()
         .await
         .unwrap()
 }
@@ -119,8 +120,24 @@ async fn guide_walk(app: TestApp) {
     }
     assert_eq!(first["data"][1]["capabilities"], json!(["SMS", "MMS"]));
 
-    // 2. The next page with the token, trailing slash as some SDKs send it.
+    // 2. The next page with the token, trailing slash as some SDKs send it. Tokens are UUIDs, as
+    // the schema types them (issue 14, item 11).
     let token = first["pagination"]["next_token"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(token).is_ok(), "{token}");
+    // A UUID this server did not issue (the spec's example) names `token`.
+    let res = app
+        .get(
+            &a.creds,
+            &format!("{BASE}?{query}&token=0428d673-0f75-4063-9493-e89d75f13438"),
+        )
+        .send_checked()
+        .await
+        .unwrap();
+    let refused = json_of(res, StatusCode::BAD_REQUEST).await;
+    assert!(
+        refused["details"][0].as_str().unwrap().starts_with("token"),
+        "{refused}"
+    );
     let second = search(&app, &a.creds, &format!("{query}&token={token}")).await;
     let second_slash = get_ok(&app, &a.creds, format!("{BASE}/?{query}&token={token}")).await;
     assert_eq!(second, second_slash);
@@ -150,7 +167,7 @@ async fn guide_walk(app: TestApp) {
     assert_eq!(&by_id, chosen);
     let created = json_of(
         app.request(Method::POST, &a.creds, &assignment_path(number_id))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::CREATED,
@@ -167,7 +184,7 @@ async fn guide_walk(app: TestApp) {
     let patched = json_of(
         app.request(Method::PATCH, &a.creds, &assignment_path(number_id))
             .json(&json!({"label": "Representative-Fred", "metadata": {"State": "Vic", "Region": "SE"}}))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -177,7 +194,7 @@ async fn guide_walk(app: TestApp) {
     assert_eq!(patched, expected);
     let read = json_of(
         app.get(&a.creds, &assignment_path(number_id))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -188,7 +205,7 @@ async fn guide_walk(app: TestApp) {
     let relabelled = json_of(
         app.request(Method::PATCH, &a.creds, &assignment_path(number_id))
             .json(&json!({"label": "HouseElf-Fred"}))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -206,12 +223,17 @@ async fn guide_walk(app: TestApp) {
     );
     assert_eq!(assigned["data"][0]["assignment"]["label"], "HouseElf-Fred");
     assert_eq!(assigned["data"][0]["number"]["phone_number"], e164);
-    assert_eq!(
-        assigned["data"][0]["number"]["available_after"],
-        Value::Null,
-        "held numbers have no available_after"
+    // The schema's date-time, never null: an assigned number shows when its assignment began
+    // (issue 14, item 12; the end of an assignment is unknown).
+    let since = assigned["data"][0]["number"]["available_after"]
+        .as_str()
+        .expect("available_after is a date-time on assigned numbers");
+    let since = chrono::DateTime::parse_from_rfc3339(since).unwrap();
+    assert_eq!(since.with_timezone(&chrono::Utc), clock_now(&app));
+    assert!(
+        assigned["pagination"].get("next_token").is_none(),
+        "omitted on the last page"
     );
-    assert_eq!(assigned["pagination"]["next_token"], Value::Null);
     for (filter, expected_len) in [
         ("label=HouseElf-Fred", 1),
         ("label=Someone-Else", 0),
@@ -238,16 +260,21 @@ async fn guide_walk(app: TestApp) {
         "an assigned number is not offered"
     );
 
+    assert!(
+        crate::mm_schema::CHECKED.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "every answer above went through the schema check"
+    );
+
     // 6. Delete: 204, then the number ages.
     let res = app
         .request(Method::DELETE, &a.creds, &assignment_path(number_id))
-        .send()
+        .send_checked()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     message_of(
         app.get(&a.creds, &assignment_path(number_id))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::NOT_FOUND,
@@ -289,7 +316,7 @@ async fn guide_walk(app: TestApp) {
             &a.creds,
             &format!("{}/", assignment_path(number_id)),
         )
-        .send()
+        .send_checked()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
@@ -362,14 +389,14 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
         let res = app
             .request(method.clone(), &b.creds, &assignment_path(&id))
             .json(&json!({"label": "x"}))
-            .send()
+            .send_checked()
             .await
             .unwrap();
         message_of(res, StatusCode::NOT_FOUND).await;
     }
     message_of(
         app.get(&b.creds, &format!("{BASE}/{id}"))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::NOT_FOUND,
@@ -384,7 +411,7 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
     .await;
     message_of(
         app.get(&a.creds, &format!("{BASE}/not-a-uuid"))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::NOT_FOUND,
@@ -397,7 +424,7 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
         app.request(Method::POST, &a.creds, &assignment_path(&other))
             .header("content-type", "application/json")
             .body("{\"label\": ")
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::BAD_REQUEST,
@@ -441,7 +468,7 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
     let empty_patch = json_of(
         app.request(Method::PATCH, &a.creds, &assignment_path(&other))
             .json(&json!({"unknown": true}))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::BAD_REQUEST,
@@ -465,7 +492,7 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
     ] {
         let res = json_of(
             app.get(&a.creds, &format!("{BASE}?{query}"))
-                .send()
+                .send_checked()
                 .await
                 .unwrap(),
             StatusCode::BAD_REQUEST,
@@ -481,7 +508,7 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
     let res = app
         .client
         .get(format!("{}{BASE}", app.base))
-        .send()
+        .send_checked()
         .await
         .unwrap();
     message_of(res, StatusCode::UNAUTHORIZED).await;
@@ -491,14 +518,14 @@ async fn conflicts_and_errors_in_the_vendor_envelopes() {
     };
     assert_eq!(
         message_of(
-            app.get(&wrong, BASE).send().await.unwrap(),
+            app.get(&wrong, BASE).send_checked().await.unwrap(),
             StatusCode::FORBIDDEN
         )
         .await,
         "Invalid authentication credentials"
     );
     message_of(
-        app.get(&app.operator, BASE).send().await.unwrap(),
+        app.get(&app.operator, BASE).send_checked().await.unwrap(),
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -613,7 +640,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
     // A signed GET (no body) and a signed POST (body covered by Content-MD5).
     let page = json_of(
         signed(&app, &a.creds, Method::GET, &path, None, &now)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -630,7 +657,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
             Some(body),
             &now,
         )
-        .send()
+        .send_checked()
         .await
         .unwrap(),
         StatusCode::CREATED,
@@ -659,7 +686,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
         .get(format!("{}{path}", app.base))
         .header("Date", &now)
         .header("Authorization", tampered)
-        .send()
+        .send_checked()
         .await
         .unwrap();
     assert_eq!(
@@ -673,7 +700,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
         .get(format!("{}{BASE}?country=GB", app.base))
         .header("Date", &now)
         .header("Authorization", &auth)
-        .send()
+        .send_checked()
         .await
         .unwrap();
     message_of(res, StatusCode::FORBIDDEN).await;
@@ -689,14 +716,14 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
         &now,
     )
     .body(r#"{"label":"Changed","metadata":{"via":"hmac"}}"#);
-    let why = message_of(req.send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    let why = message_of(req.send_checked().await.unwrap(), StatusCode::UNAUTHORIZED).await;
     assert!(why.contains("Content-MD5"), "{why}");
 
     // A Date more than five minutes from the server's clock.
     let stale = http_date(clock_now(&app) - Duration::minutes(6));
     let why = message_of(
         signed(&app, &a.creds, Method::GET, &path, None, &stale)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::UNAUTHORIZED,
@@ -706,7 +733,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
     let skewed_but_fine = http_date(clock_now(&app) + Duration::minutes(4));
     json_of(
         signed(&app, &a.creds, Method::GET, &path, None, &skewed_but_fine)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -717,7 +744,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
     // here, random like one given in configuration).
     let why = message_of(
         signed(&app, &app.operator, Method::GET, &path, None, &now)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::UNAUTHORIZED,
@@ -735,7 +762,7 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
     };
     message_of(
         signed(&app, &ghost, Method::GET, &path, None, &now)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::FORBIDDEN,
@@ -747,13 +774,13 @@ async fn hmac_signatures_accepted_and_tampered_ones_refused() {
             &app.operator,
             &format!("/v1/operator/keys/{}", a.creds.key_id),
         )
-        .send()
+        .send_checked()
         .await
         .unwrap();
     assert!(res.status().is_success());
     message_of(
         signed(&app, &a.creds, Method::GET, &path, None, &now)
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::FORBIDDEN,
@@ -863,7 +890,7 @@ async fn the_same_inventory_through_the_native_api() {
     json_of(
         app.request(Method::PATCH, &a.creds, "/v1/numbers/+61438000103")
             .json(&json!({"display_name": "Front desk"}))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -872,7 +899,7 @@ async fn the_same_inventory_through_the_native_api() {
     json_of(
         app.request(Method::PATCH, &a.creds, &assignment_path(&id))
             .json(&json!({"label": "Sales", "metadata": null}))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::OK,
@@ -902,7 +929,7 @@ async fn the_same_inventory_through_the_native_api() {
     );
     message_of(
         app.get(&a.creds, &format!("{BASE}/{elsewhere}"))
-            .send()
+            .send_checked()
             .await
             .unwrap(),
         StatusCode::NOT_FOUND,
@@ -919,7 +946,7 @@ async fn the_same_inventory_through_the_native_api() {
             &b.creds,
             &format!("{BASE}/assignments?number_id={elsewhere}"),
         )
-        .send()
+        .send_checked()
         .await
         .unwrap(),
         StatusCode::OK,
@@ -936,7 +963,7 @@ async fn the_same_inventory_through_the_native_api() {
             "/v1/reservations",
             json!({"numbers": ["+61438000105"]}),
         )
-        .send()
+        .send_checked()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
