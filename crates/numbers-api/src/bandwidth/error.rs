@@ -297,6 +297,9 @@ fn validation_code(area: Area, f: &FieldError) -> u32 {
             "TelephoneNumber" => 5070,
             "ReservationId" => 5045,
             "CloseOrder" => 5060,
+            // Bandwidth documents no order code for a misplaced vanity; its search code
+            // 4010 says it: "Provided search criteria are unsupported or are not valid".
+            "LocalVanity" | "EndsIn" if f.kind == Unsupported => 4010,
             _ if field.starts_with("search") || field.contains('.') => 5000,
             _ => 1003,
         },

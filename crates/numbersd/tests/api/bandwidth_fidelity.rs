@@ -1,0 +1,108 @@
+//! Bandwidth fidelity, second pass (issue 14): what a client migrating from the real service
+//! meets — local-vanity orders, order quantities, the default site and peer of a new account,
+//! the status document's details — each on SQLite and on PostgreSQL over real HTTP.
+
+use reqwest::{Method, StatusCode};
+
+use crate::bandwidth::{call, order_xml, settle, setup, text_of, xml_answer};
+use crate::helpers::{Backend, TestApp, spawn_app_on};
+
+/// Runs `case` on a fresh SQLite server, then on PostgreSQL when it is configured.
+async fn on_both<F, Fut>(case: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        match spawn_app_on(backend).await {
+            Some(app) => case(app).await,
+            None => eprintln!("NUMBERSD_TEST_POSTGRES_URL not set: skipping the PostgreSQL run"),
+        }
+    }
+}
+
+/// Every `<FullNumber>` (or `<TelephoneNumber>`) of a document.
+fn all_of(body: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    body.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split(&format!("</{tag}>")).next())
+        .map(str::to_string)
+        .collect()
+}
+
+async fn order(app: &TestApp, t: &crate::helpers::Tenant, body: &str) -> crate::bandwidth::Answer {
+    call(app, t, Method::POST, "/accounts/{acct}/orders", Some(body)).await
+}
+
+#[tokio::test]
+async fn bandwidth_local_vanity_orders_fill_only_with_matching_numbers() {
+    on_both(|app| async move {
+        let (t, site, _) = setup(&app).await;
+        // CAFE is 2233 on the keypad: 206-555-2233 ends in it; 919-555-2233 is another area code.
+        let a = order(
+            &app,
+            &t,
+            &order_xml(
+                &site,
+                "<CombinedSearchAndOrderType><AreaCode>206</AreaCode><LocalVanity>CAFE</LocalVanity><EndsIn>true</EndsIn><Quantity>5</Quantity></CombinedSearchAndOrderType>",
+            ),
+        )
+        .await;
+        xml_answer(&a, StatusCode::CREATED);
+        let id = text_of(&a.body, "id").unwrap();
+        let done = settle(&app, &t, "orders", &id).await;
+        let won = all_of(&done.body, "FullNumber");
+        assert!(!won.is_empty(), "{}", done.body);
+        for n in &won {
+            assert!(n.starts_with("206") && n.ends_with("2233"), "{n} does not match: {}", done.body);
+        }
+        assert_eq!(text_of(&done.body, "OrderStatus").unwrap(), "PARTIAL");
+
+        // Without EndsIn the vanity may be anywhere, still only in the area code asked for.
+        let a = order(
+            &app,
+            &t,
+            &order_xml(
+                &site,
+                "<CombinedSearchAndOrderType><AreaCode>206</AreaCode><LocalVanity>5550</LocalVanity><Quantity>10</Quantity></CombinedSearchAndOrderType>",
+            ),
+        )
+        .await;
+        xml_answer(&a, StatusCode::CREATED);
+        let done = settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        let won = all_of(&done.body, "FullNumber");
+        assert!(!won.is_empty(), "{}", done.body);
+        for n in &won {
+            assert!(n.starts_with("206") && n.contains("5550"), "{n}: {}", done.body);
+        }
+
+        // Where Bandwidth does not allow a local vanity, it is refused, not ignored.
+        for (body, why) in [
+            (
+                "<AreaCodeSearchAndOrderType><AreaCode>206</AreaCode><LocalVanity>2052</LocalVanity><EndsIn>true</EndsIn><Quantity>1</Quantity></AreaCodeSearchAndOrderType>",
+                "in AreaCodeSearchAndOrderType",
+            ),
+            (
+                "<StateSearchAndOrderType><State>WA</State><LocalVanity>2052</LocalVanity><Quantity>1</Quantity></StateSearchAndOrderType>",
+                "in StateSearchAndOrderType",
+            ),
+            (
+                "<CombinedSearchAndOrderType><State>WA</State><LocalVanity>2052</LocalVanity><Quantity>1</Quantity></CombinedSearchAndOrderType>",
+                "without AreaCode",
+            ),
+            (
+                "<CombinedSearchAndOrderType><AreaCode>206</AreaCode><City>SEATTLE</City><State>WA</State><LocalVanity>2052</LocalVanity><Quantity>1</Quantity></CombinedSearchAndOrderType>",
+                "combined with other criteria",
+            ),
+        ] {
+            let a = order(&app, &t, &order_xml(&site, body)).await;
+            xml_answer(&a, StatusCode::BAD_REQUEST);
+            assert_eq!(text_of(&a.body, "Code").as_deref(), Some("4010"), "{why}: {}", a.body);
+        }
+        // Nothing was ordered by the refused ones: 2065552233 and the 5550 numbers are all.
+        let a = call(&app, &t, Method::GET, "/accounts/{acct}/orders", None).await;
+        assert_eq!(text_of(&a.body, "TotalCount").as_deref(), Some("2"), "{}", a.body);
+    })
+    .await;
+}
