@@ -106,3 +106,55 @@ async fn bandwidth_local_vanity_orders_fill_only_with_matching_numbers() {
     })
     .await;
 }
+
+/// `(CompletedQuantity, FailedQuantity, PendingQuantity)` of a status document.
+fn quantities(body: &str) -> (u32, u32, u32) {
+    let q = |tag| text_of(body, tag).unwrap().parse::<u32>().unwrap();
+    (
+        q("CompletedQuantity"),
+        q("FailedQuantity"),
+        q("PendingQuantity"),
+    )
+}
+
+#[tokio::test]
+async fn bandwidth_failed_quantity_counts_numbers() {
+    on_both(|app| async move {
+        let (t, site, _) = setup(&app).await;
+        // WA has 7 orderable numbers in the fixture (one of them protected, still orderable).
+        let cases = [
+            ("<StateSearchAndOrderType><State>WA</State><Quantity>20</Quantity></StateSearchAndOrderType>", "true", 20, "PARTIAL"),
+            ("<StateSearchAndOrderType><State>NC</State><Quantity>5</Quantity></StateSearchAndOrderType>", "false", 5, "FAILED"),
+            (
+                "<ExistingTelephoneNumberOrderType><TelephoneNumberList><TelephoneNumber>9195550142</TelephoneNumber><TelephoneNumber>2065550100</TelephoneNumber><TelephoneNumber>9195552233</TelephoneNumber></TelephoneNumberList></ExistingTelephoneNumberOrderType>",
+                "true",
+                3,
+                "PARTIAL",
+            ),
+        ];
+        for (order_type, partial, quantity, status) in cases {
+            let body = format!(
+                "<Order><SiteId>{site}</SiteId><PartialAllowed>{partial}</PartialAllowed>{order_type}</Order>"
+            );
+            let a = order(&app, &t, &body).await;
+            xml_answer(&a, StatusCode::CREATED);
+            let done = settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+            assert_eq!(text_of(&done.body, "OrderStatus").unwrap(), status, "{}", done.body);
+            let (completed, failed, pending) = quantities(&done.body);
+            assert_eq!(completed + failed + pending, quantity, "{}", done.body);
+            assert!(failed > 0, "{}", done.body);
+        }
+
+        // A backorder: what it has not won yet is pending, not failed.
+        let body = format!(
+            "<Order><SiteId>{site}</SiteId><BackOrderRequested>true</BackOrderRequested><CitySearchAndOrderType><City>TACOMA</City><State>WA</State><Quantity>3</Quantity></CitySearchAndOrderType></Order>"
+        );
+        let a = order(&app, &t, &body).await;
+        xml_answer(&a, StatusCode::CREATED);
+        let done = settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        assert_eq!(text_of(&done.body, "OrderStatus").unwrap(), "BACKORDERED", "{}", done.body);
+        // (The WA order above took Tacoma's only number, so nothing is won yet.)
+        assert_eq!(quantities(&done.body), (0, 0, 3), "{}", done.body);
+    })
+    .await;
+}
