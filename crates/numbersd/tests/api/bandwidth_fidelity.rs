@@ -158,3 +158,91 @@ async fn bandwidth_failed_quantity_counts_numbers() {
     })
     .await;
 }
+
+/// The Bandwidth guide's "Search AND Order 1 Number in Area Code" example, verbatim.
+const GUIDE_ORDER: &str = "<Order>
+<AreaCodeSearchAndOrderType>
+<AreaCode>910</AreaCode>
+<Quantity>1</Quantity>
+</AreaCodeSearchAndOrderType>
+<SiteId>461</SiteId>
+</Order>";
+
+/// `numbersd account create --json` on the database `url`, as an operator would run it.
+fn cli_account(url: &str) -> serde_json::Value {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_numbersd"))
+            .args(args)
+            .args(["--database-url", url])
+            .env("NUMBERSD_LOG", "warn")
+            .env("NUMBERSD_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
+            .output()
+            .expect("run numbersd");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["migrate"]);
+    serde_json::from_str(run(&["account", "create", "--name", "Guide", "--json"]).trim()).unwrap()
+}
+
+#[tokio::test]
+async fn bandwidth_guide_example_order_completes_with_the_default_site() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(url) = crate::helpers::fresh_database(backend).await else {
+            eprintln!("NUMBERSD_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
+            continue;
+        };
+        let created = cli_account(&url);
+        let site = created["bandwidth_site_id"]
+            .as_i64()
+            .expect("bandwidth_site_id");
+        let peer = created["bandwidth_peer_id"]
+            .as_i64()
+            .expect("bandwidth_peer_id");
+        let app = crate::helpers::spawn_app_with(&url, Default::default()).await;
+        app.import_csv(&format!(
+            "{}+19105550100,LOCAL,SMS|VOICE,,FAYETTEVILLE,NC,FAYETTEVILLE,426,28301,0,12,Carolina Tel,0.00,1.00,USD,false\n",
+            crate::helpers::INVENTORY_CSV
+        ))
+        .await;
+        let t = crate::helpers::Tenant {
+            id: created["account_id"].as_str().unwrap().to_string(),
+            creds: crate::helpers::Creds {
+                key_id: created["key_id"].as_str().unwrap().to_string(),
+                secret: created["secret"].as_str().unwrap().to_string(),
+            },
+        };
+        let body = GUIDE_ORDER.replace("<SiteId>461</SiteId>", &format!("<SiteId>{site}</SiteId>"));
+        let a = order(&app, &t, &body).await;
+        xml_answer(&a, StatusCode::CREATED);
+        let done = settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        assert_eq!(
+            text_of(&done.body, "OrderStatus").unwrap(),
+            "COMPLETE",
+            "{}",
+            done.body
+        );
+        assert_eq!(text_of(&done.body, "FullNumber").unwrap(), "9105550100");
+        assert_eq!(text_of(&done.body, "PeerId").unwrap(), peer.to_string());
+        // The site and its default peer are ordinary Bandwidth resources of the account.
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            &format!("/accounts/{{acct}}/sites/{site}/sippeers/{peer}"),
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(
+            text_of(&a.body, "IsDefaultPeer").as_deref(),
+            Some("true"),
+            "{}",
+            a.body
+        );
+    }
+}
