@@ -223,7 +223,8 @@ impl BwError {
 impl IntoResponse for BwError {
     fn into_response(self) -> Response {
         let body = self.document().document();
-        let mut response = (self.status, [(CONTENT_TYPE, "application/xml")], body).into_response();
+        let mut response =
+            (self.status, [(CONTENT_TYPE, super::XML_CONTENT_TYPE)], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,

@@ -118,9 +118,13 @@ pub fn routes() -> Router<ApiState> {
         )
 }
 
+/// The `Content-Type` of every Bandwidth answer with a body, as Bandwidth sends it (the
+/// guide's examples and the notifications alike).
+pub const XML_CONTENT_TYPE: &str = "application/xml; charset=utf-8";
+
 /// 200 (or another status) with an XML document.
 fn xml(status: StatusCode, root: &El) -> Response {
-    (status, [(CONTENT_TYPE, "application/xml")], root.document()).into_response()
+    (status, [(CONTENT_TYPE, XML_CONTENT_TYPE)], root.document()).into_response()
 }
 
 /// 201 with an absolute `Location` (its last segment is the new id) and an optional body.
