@@ -246,3 +246,70 @@ async fn bandwidth_guide_example_order_completes_with_the_default_site() {
         );
     }
 }
+
+/// Orders `tn`, disconnects it (normal mode) and returns its `/tns/{tn}` status after `days`.
+async fn status_after_disconnect(app: &TestApp, tn: &str, days: &[i64]) -> Vec<String> {
+    let (t, site, _) = setup(app).await;
+    let a = order(
+        app,
+        &t,
+        &order_xml(&site, &crate::bandwidth::existing(&[tn])),
+    )
+    .await;
+    xml_answer(&a, StatusCode::CREATED);
+    let done = settle(app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+    assert_eq!(
+        text_of(&done.body, "OrderStatus").unwrap(),
+        "COMPLETE",
+        "{}",
+        done.body
+    );
+    let a = call(app, &t, Method::POST, "/accounts/{acct}/disconnects", Some(&format!("<DisconnectTelephoneNumberOrder><DisconnectTelephoneNumberOrderType><TelephoneNumberList><TelephoneNumber>{tn}</TelephoneNumber></TelephoneNumberList></DisconnectTelephoneNumberOrderType></DisconnectTelephoneNumberOrder>"))).await;
+    xml_answer(&a, StatusCode::CREATED);
+    let done = settle(app, &t, "disconnects", &crate::bandwidth::last_segment(&a)).await;
+    assert_eq!(
+        text_of(&done.body, "OrderStatus").unwrap(),
+        "COMPLETE",
+        "{}",
+        done.body
+    );
+    let mut seen = Vec::new();
+    let mut elapsed = 0;
+    for &day in days {
+        app.clock.advance(chrono::Duration::days(day - elapsed));
+        elapsed = day;
+        app.maintenance().await;
+        let a = call(app, &t, Method::GET, &format!("/tns/{tn}"), None).await;
+        seen.push(text_of(&a.body, "Status").unwrap_or_default());
+    }
+    seen
+}
+
+#[tokio::test]
+async fn bandwidth_disconnect_aging_defaults_to_30_days_and_is_configurable() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_on(backend).await else {
+            eprintln!("NUMBERSD_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
+            continue;
+        };
+        assert_eq!(
+            status_after_disconnect(&app, "2065550100", &[29, 31]).await,
+            ["Aging", "Available"]
+        );
+        let mut options = crate::helpers::AppOptions::default();
+        options.config.disconnect_aging = numbers_core::service::AgingPolicy {
+            default_days: 90,
+            rules: vec![numbers_core::service::AgingRule {
+                country: Some("US".into()),
+                number_type: Some(numbers_core::number::NumberType::Local),
+                days: 10,
+            }],
+        };
+        let url = crate::helpers::fresh_database(backend).await.unwrap();
+        let app = crate::helpers::spawn_app_with(&url, options).await;
+        assert_eq!(
+            status_after_disconnect(&app, "2065550100", &[9, 11]).await,
+            ["Aging", "Available"]
+        );
+    }
+}
