@@ -313,3 +313,22 @@ async fn bandwidth_disconnect_aging_defaults_to_30_days_and_is_configurable() {
         );
     }
 }
+
+#[tokio::test]
+async fn bandwidth_orders_without_name_are_accepted() {
+    on_both(|app| async move {
+        let (t, site, _) = setup(&app).await;
+        for (body, echoed) in [
+            (format!("<Order><SiteId>{site}</SiteId><StateSearchAndOrderType><State>NC</State><Quantity>1</Quantity></StateSearchAndOrderType></Order>"), None),
+            (format!("<Order><Name>Area Code Order</Name><SiteId>{site}</SiteId><StateSearchAndOrderType><State>NC</State><Quantity>1</Quantity></StateSearchAndOrderType></Order>"), Some("Area Code Order")),
+        ] {
+            let a = order(&app, &t, &body).await;
+            xml_answer(&a, StatusCode::CREATED);
+            assert_eq!(text_of(&a.body, "Name").as_deref(), echoed, "{}", a.body);
+            let done = settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+            assert_eq!(text_of(&done.body, "OrderStatus").unwrap(), "COMPLETE", "{}", done.body);
+            assert_eq!(text_of(&done.body, "Name").as_deref(), echoed, "{}", done.body);
+        }
+    })
+    .await;
+}
