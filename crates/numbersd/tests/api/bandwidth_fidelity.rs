@@ -332,3 +332,30 @@ async fn bandwidth_orders_without_name_are_accepted() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_duplicate_subscriptions_are_refused_with_16008() {
+    on_both(|app| async move {
+        let (t, _, _) = setup(&app).await;
+        let body = |url: &str| {
+            format!("<Subscription><OrderType>orders</OrderType><CallbackSubscription><URL>{url}</URL><Expiry>3600</Expiry></CallbackSubscription></Subscription>")
+        };
+        let post = |b: String| {
+            let (app, t) = (&app, &t);
+            async move { call(app, t, Method::POST, "/accounts/{acct}/subscriptions", Some(&b)).await }
+        };
+        let a = post(body("http://127.0.0.1:9/hook")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let a = post(body("http://127.0.0.1:9/hook")).await;
+        xml_answer(&a, StatusCode::BAD_REQUEST);
+        assert_eq!(text_of(&a.body, "ErrorCode").as_deref(), Some("16008"), "{}", a.body);
+        // Another URL, or another order type, is another subscription.
+        let a = post(body("http://127.0.0.1:9/other")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let a = post(body("http://127.0.0.1:9/hook").replace(">orders<", ">disconnects<")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let a = call(&app, &t, Method::GET, "/accounts/{acct}/subscriptions", None).await;
+        assert_eq!(all_of(&a.body, "SubscriptionId").len(), 3, "{}", a.body);
+    })
+    .await;
+}
