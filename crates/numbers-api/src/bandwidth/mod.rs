@@ -52,6 +52,15 @@ pub fn routes() -> Router<ApiState> {
         )
         .route(&format!("{acct}/orders/{{id}}/tns"), get(orders::tns))
         .route(
+            &format!("{acct}/orders/{{id}}/areaCodes"),
+            get(orders::area_codes),
+        )
+        .route(
+            &format!("{acct}/orders/{{id}}/npaNxx"),
+            get(orders::npa_nxx),
+        )
+        .route(&format!("{acct}/orders/{{id}}/totals"), get(orders::totals))
+        .route(
             &format!("{acct}/orders/{{id}}/notes"),
             get(orders::notes).post(orders::add_note),
         )

@@ -359,3 +359,58 @@ async fn bandwidth_duplicate_subscriptions_are_refused_with_16008() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_order_area_codes_npa_nxx_and_totals() {
+    on_both(|app| async move {
+        let (t, site, _) = setup(&app).await;
+        let numbers = ["2065550100", "2065550101", "2065617890", "9195550142"];
+        let a = order(
+            &app,
+            &t,
+            &order_xml(&site, &crate::bandwidth::existing(&numbers)),
+        )
+        .await;
+        xml_answer(&a, StatusCode::CREATED);
+        let id = text_of(&a.body, "id").unwrap();
+        settle(&app, &t, "orders", &id).await;
+        let get = |what: &'static str| {
+            let (app, t, id) = (&app, &t, id.clone());
+            async move {
+                let a = call(
+                    app,
+                    t,
+                    Method::GET,
+                    &format!("/accounts/{{acct}}/orders/{id}/{what}"),
+                    None,
+                )
+                .await;
+                xml_answer(&a, StatusCode::OK);
+                a.body
+            }
+        };
+        let body = get("areaCodes").await;
+        assert_eq!(all_of(&body, "AreaCode"), ["206", "919"], "{body}");
+        assert_eq!(all_of(&body, "Count"), ["3", "1"], "{body}");
+        let body = get("npaNxx").await;
+        assert_eq!(
+            all_of(&body, "NPA-NXX"),
+            ["206555", "206561", "919555"],
+            "{body}"
+        );
+        assert_eq!(all_of(&body, "Count"), ["2", "1", "1"], "{body}");
+        let body = get("totals").await;
+        assert_eq!(all_of(&body, "Count"), ["4"], "{body}");
+        assert!(body.contains("<TelephoneDetailsReports>"), "{body}");
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            "/accounts/{acct}/orders/00000000-0000-0000-0000-000000000000/totals",
+            None,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    })
+    .await;
+}
