@@ -16,6 +16,7 @@ mod reservations;
 mod search_terms;
 mod sites;
 mod subscriptions;
+mod tn_lookups;
 mod xml;
 
 use axum::Router;
@@ -97,6 +98,10 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/tns", get(inventory::tns))
         .route("/api/tns/{tn}", get(inventory::one_tn))
         .route("/api/tns/{tn}/tndetails", get(inventory::tn_details))
+        .route("/api/tns/{tn}/sites", get(tn_lookups::site))
+        .route("/api/tns/{tn}/sippeers", get(tn_lookups::sip_peer))
+        .route("/api/tns/{tn}/ratecenter", get(tn_lookups::rate_center))
+        .route("/api/tns/{tn}/lata", get(tn_lookups::lata))
         .route(
             &format!("{acct}/sites"),
             get(sites::list).post(sites::create),

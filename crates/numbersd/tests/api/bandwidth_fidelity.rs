@@ -414,3 +414,81 @@ async fn bandwidth_order_area_codes_npa_nxx_and_totals() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_tn_sites_sippeers_ratecenter_and_lata() {
+    on_both(|app| async move {
+        let (t, site, peer) = setup(&app).await;
+        let a = order(
+            &app,
+            &t,
+            &order_xml(&site, &crate::bandwidth::existing(&["9195550142"])),
+        )
+        .await;
+        xml_answer(&a, StatusCode::CREATED);
+        settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        let get = |path: String| {
+            let (app, t) = (&app, &t);
+            async move { call(app, t, Method::GET, &path, None).await }
+        };
+        let a = get("/tns/9195550142/sites".into()).await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(text_of(&a.body, "Id"), Some(site.clone()), "{}", a.body);
+        assert_eq!(
+            text_of(&a.body, "Name").as_deref(),
+            Some("Raleigh"),
+            "{}",
+            a.body
+        );
+        let a = get("/tns/9195550142/sippeers".into()).await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(text_of(&a.body, "Id"), Some(peer.clone()), "{}", a.body);
+        assert_eq!(
+            text_of(&a.body, "Name").as_deref(),
+            Some("pbx"),
+            "{}",
+            a.body
+        );
+        let a = get("/tns/9195550142/ratecenter".into()).await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(
+            text_of(&a.body, "RateCenter").as_deref(),
+            Some("RALEIGH"),
+            "{}",
+            a.body
+        );
+        assert_eq!(
+            text_of(&a.body, "State").as_deref(),
+            Some("NC"),
+            "{}",
+            a.body
+        );
+        let a = get("/tns/9195550142/lata".into()).await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(
+            text_of(&a.body, "Lata").as_deref(),
+            Some("426"),
+            "{}",
+            a.body
+        );
+        // An available TN has a rate center but no site; an unknown TN is 404 4017.
+        let a = get("/tns/2065550100/ratecenter".into()).await;
+        assert_eq!(
+            text_of(&a.body, "RateCenter").as_deref(),
+            Some("SEATTLE"),
+            "{}",
+            a.body
+        );
+        let a = get("/tns/2065550100/sites".into()).await;
+        xml_answer(&a, StatusCode::NOT_FOUND);
+        assert_eq!(
+            text_of(&a.body, "ErrorCode").as_deref(),
+            Some("4017"),
+            "{}",
+            a.body
+        );
+        let a = get("/tns/3035550100/lata".into()).await;
+        xml_answer(&a, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
