@@ -121,6 +121,10 @@ pub fn routes() -> Router<ApiState> {
                 .delete(sites::delete_peer),
         )
         .route(
+            &format!("{acct}/sites/{{site_id}}/sippeers/{{peer_id}}/tns"),
+            get(tn_lookups::peer_tns),
+        )
+        .route(
             &format!("{acct}/subscriptions"),
             get(subscriptions::list).post(subscriptions::create),
         )

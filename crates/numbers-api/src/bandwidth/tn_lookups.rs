@@ -1,7 +1,8 @@
 //! `/tns/{tn}/sites`, `/sippeers`, `/ratecenter` and `/lata`: the one-fact look-ups of a TN the
 //! SDKs call. A TN is visible as in `/tns/{tn}` (`inventory::visible`); its site and SIP peer
 //! are shown only to the account it is in service with (404 4017 otherwise, as for a TN it
-//! cannot see), its rate center and LATA to anyone who can see it.
+//! cannot see), its rate center and LATA to anyone who can see it. Also the other way round:
+//! a SIP peer's in-service TNs (`/sites/{s}/sippeers/{p}/tns`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,11 +10,12 @@ use axum::response::Response;
 use numbers_core::error::{Error, Resource};
 use numbers_core::ids::AccountId;
 use numbers_core::number::{Number, NumberState};
+use numbers_core::store::NumberFilter;
 
 use super::error::BwResult;
 use super::inventory::visible;
 use super::xml::El;
-use super::{BwAccount, area, xml};
+use super::{BwAccount, area, tn, xml};
 use crate::ApiState;
 
 /// The TN's site and peer ids when it is in service with `me`.
@@ -91,4 +93,56 @@ pub async fn lata(
         StatusCode::OK,
         &El::new("TelephoneNumberResponse").child(details),
     ))
+}
+
+/// Numbers read per page while collecting a peer's TNs.
+const PEER_SCAN_PAGE: u32 = 1000;
+
+pub async fn peer_tns(
+    State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
+) -> BwResult<Response> {
+    let id = |raw: &str, resource| {
+        raw.parse::<i64>()
+            .map_err(|_| fail(Error::not_found(resource, raw)))
+    };
+    let site_id = id(&site_id, Resource::Site)?;
+    let peer_id = id(&peer_id, Resource::SipPeer)?;
+    // 404 (12016 / 13500) for a site or peer the account does not have.
+    let peer = state
+        .service
+        .get_peer(account, site_id, peer_id)
+        .await
+        .map_err(fail)?;
+    // The account's in-service numbers whose assignment names this peer: the peer is kept in
+    // each number's assignment data, not indexed, so the account's numbers are read in pages.
+    let wanted = peer.id.to_string();
+    let mut numbers = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = NumberFilter {
+            page_size: PEER_SCAN_PAGE,
+            after: after.take(),
+            ..Default::default()
+        };
+        let page = state
+            .service
+            .list_numbers(account, &filter)
+            .await
+            .map_err(fail)?;
+        numbers.extend(
+            page.items
+                .iter()
+                .filter(|n| n.assignment.peer_id.as_deref() == Some(wanted.as_str()))
+                .map(|n| El::new("SipPeerTelephoneNumber").leaf_child("FullNumber", tn(&n.e164))),
+        );
+        match (page.next_page_token, page.items.last()) {
+            (Some(_), Some(last)) => after = Some(last.e164.as_str().to_string()),
+            _ => break,
+        }
+    }
+    let root = El::new("SipPeerTelephoneNumbersResponse")
+        .child(El::new("SipPeerTelephoneNumbers").children(numbers));
+    Ok(xml(StatusCode::OK, &root))
 }

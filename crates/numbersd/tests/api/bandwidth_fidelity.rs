@@ -492,3 +492,67 @@ async fn bandwidth_tn_sites_sippeers_ratecenter_and_lata() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_sip_peer_tns() {
+    on_both(|app| async move {
+        let (t, site, peer) = setup(&app).await;
+        // A second peer of the site; one number ordered onto each.
+        let a = call(
+            &app,
+            &t,
+            Method::POST,
+            &format!("/accounts/{{acct}}/sites/{site}/sippeers"),
+            Some("<SipPeer><PeerName>other</PeerName></SipPeer>"),
+        )
+        .await;
+        xml_answer(&a, StatusCode::CREATED);
+        let other = crate::bandwidth::last_segment(&a);
+        for (tn, on) in [
+            ("9195550142", &peer),
+            ("2065550100", &other),
+            ("2065550101", &peer),
+        ] {
+            let body = format!(
+                "<Order><SiteId>{site}</SiteId><PeerId>{on}</PeerId>{}</Order>",
+                crate::bandwidth::existing(&[tn])
+            );
+            let a = order(&app, &t, &body).await;
+            xml_answer(&a, StatusCode::CREATED);
+            settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        }
+        let tns = |p: String| {
+            let (app, t, site) = (&app, &t, site.clone());
+            async move {
+                let a = call(
+                    app,
+                    t,
+                    Method::GET,
+                    &format!("/accounts/{{acct}}/sites/{site}/sippeers/{p}/tns?page=1&size=5000"),
+                    None,
+                )
+                .await;
+                xml_answer(&a, StatusCode::OK);
+                all_of(&a.body, "FullNumber")
+            }
+        };
+        assert_eq!(tns(peer.clone()).await, ["2065550101", "9195550142"]);
+        assert_eq!(tns(other.clone()).await, ["2065550100"]);
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            &format!("/accounts/{{acct}}/sites/{site}/sippeers/999999/tns"),
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::NOT_FOUND);
+        assert_eq!(
+            text_of(&a.body, "ErrorCode").as_deref(),
+            Some("13500"),
+            "{}",
+            a.body
+        );
+    })
+    .await;
+}
