@@ -23,7 +23,7 @@ use axum::Router;
 use axum::http::header::{CONTENT_TYPE, HOST, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use numbers_core::clock::Timestamp;
 use numbers_core::error::Error;
 use numbers_core::number::E164;
@@ -123,6 +123,10 @@ pub fn routes() -> Router<ApiState> {
         .route(
             &format!("{acct}/sites/{{site_id}}/sippeers/{{peer_id}}/tns"),
             get(tn_lookups::peer_tns),
+        )
+        .route(
+            &format!("{acct}/sites/{{site_id}}/sippeers/{{peer_id}}/movetns"),
+            post(tn_lookups::move_tns),
         )
         .route(
             &format!("{acct}/subscriptions"),

@@ -2,20 +2,24 @@
 //! SDKs call. A TN is visible as in `/tns/{tn}` (`inventory::visible`); its site and SIP peer
 //! are shown only to the account it is in service with (404 4017 otherwise, as for a TN it
 //! cannot see), its rate center and LATA to anyone who can see it. Also the other way round:
-//! a SIP peer's in-service TNs (`/sites/{s}/sippeers/{p}/tns`).
+//! a SIP peer's in-service TNs (`/sites/{s}/sippeers/{p}/tns`), and moving TNs onto a peer
+//! (`…/movetns`).
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use numbers_core::error::{Error, Resource};
 use numbers_core::ids::AccountId;
+use numbers_core::number::assignment::AssignmentPatch;
 use numbers_core::number::{Number, NumberState};
+use numbers_core::site::SipPeer;
 use numbers_core::store::NumberFilter;
 
-use super::error::BwResult;
+use super::error::{Area, BwError, BwResult};
 use super::inventory::visible;
 use super::xml::El;
-use super::{BwAccount, area, tn, xml};
+use super::{BwAccount, area, parse_document, parse_tn, tn, xml};
 use crate::ApiState;
 
 /// The TN's site and peer ids when it is in service with `me`.
@@ -95,6 +99,28 @@ pub async fn lata(
     ))
 }
 
+/// The peer a `…/sites/{s}/sippeers/{p}/…` path names: 404 (12016 / 13500) for a site or peer
+/// the account does not have.
+async fn path_peer(
+    state: &ApiState,
+    account: AccountId,
+    fail: fn(Error) -> BwError,
+    site_id: &str,
+    peer_id: &str,
+) -> BwResult<SipPeer> {
+    let id = |raw: &str, resource| {
+        raw.parse::<i64>()
+            .map_err(|_| fail(Error::not_found(resource, raw)))
+    };
+    let site_id = id(site_id, Resource::Site)?;
+    let peer_id = id(peer_id, Resource::SipPeer)?;
+    state
+        .service
+        .get_peer(account, site_id, peer_id)
+        .await
+        .map_err(fail)
+}
+
 /// Numbers read per page while collecting a peer's TNs.
 const PEER_SCAN_PAGE: u32 = 1000;
 
@@ -103,18 +129,7 @@ pub async fn peer_tns(
     BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
     Path((_, site_id, peer_id)): Path<(String, String, String)>,
 ) -> BwResult<Response> {
-    let id = |raw: &str, resource| {
-        raw.parse::<i64>()
-            .map_err(|_| fail(Error::not_found(resource, raw)))
-    };
-    let site_id = id(&site_id, Resource::Site)?;
-    let peer_id = id(&peer_id, Resource::SipPeer)?;
-    // 404 (12016 / 13500) for a site or peer the account does not have.
-    let peer = state
-        .service
-        .get_peer(account, site_id, peer_id)
-        .await
-        .map_err(fail)?;
+    let peer = path_peer(&state, account, fail, &site_id, &peer_id).await?;
     // The account's in-service numbers whose assignment names this peer: the peer is kept in
     // each number's assignment data, not indexed, so the account's numbers are read in pages.
     let wanted = peer.id.to_string();
@@ -145,4 +160,62 @@ pub async fn peer_tns(
     let root = El::new("SipPeerTelephoneNumbersResponse")
         .child(El::new("SipPeerTelephoneNumbers").children(numbers));
     Ok(xml(StatusCode::OK, &root))
+}
+
+/// "only a maximum of 5000 Telephone Numbers can be moved in one operation".
+const MAX_MOVE: usize = 5000;
+
+/// `POST …/sippeers/{p}/movetns`: every listed TN (each in service with the account) is put on
+/// this peer and its site. All are checked before any moves; the moves are one update per TN.
+pub async fn move_tns(
+    State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::SipPeers>,
+    Path((_, site_id, peer_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> BwResult<Response> {
+    let peer = path_peer(&state, account, fail, &site_id, &peer_id).await?;
+    let doc = parse_document(&body, Area::SipPeers, "SipPeerTelephoneNumbers")?;
+    let refuse = |description: String| {
+        BwError::new(Area::SipPeers, StatusCode::BAD_REQUEST, 5076, description)
+    };
+    let listed: Vec<&str> = doc
+        .children_named("FullNumber")
+        .map(|t| t.text.as_str())
+        .collect();
+    if listed.is_empty() || listed.len() > MAX_MOVE {
+        return Err(refuse(format!(
+            "list from 1 to {MAX_MOVE} FullNumber elements"
+        )));
+    }
+    let mut numbers = Vec::with_capacity(listed.len());
+    for raw in listed {
+        let e164 = parse_tn(raw, "FullNumber").map_err(fail)?;
+        match state.service.owned_number(account, &e164).await {
+            Ok(_) => numbers.push(e164),
+            Err(Error::NotFound { .. }) => {
+                return Err(refuse(format!(
+                    "Number {raw} does not belong to this account"
+                )));
+            }
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    let patch = AssignmentPatch {
+        site_id: Some(Some(peer.site_id.to_string())),
+        peer_id: Some(Some(peer.id.to_string())),
+        ..Default::default()
+    };
+    for e164 in &numbers {
+        state
+            .service
+            .update_number(account, e164, &patch)
+            .await
+            .map_err(fail)?;
+    }
+    let moved = El::new("SipPeerTelephoneNumbers")
+        .children(numbers.iter().map(|e| El::leaf("FullNumber", tn(e))));
+    Ok(xml(
+        StatusCode::OK,
+        &El::new("SipPeerTelephoneNumberMoveResponse").child(moved),
+    ))
 }

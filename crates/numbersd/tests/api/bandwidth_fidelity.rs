@@ -556,3 +556,29 @@ async fn bandwidth_sip_peer_tns() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_sip_peer_movetns() {
+    on_both(|app| async move {
+        let (t, site, peer) = setup(&app).await;
+        let a = call(&app, &t, Method::POST, &format!("/accounts/{{acct}}/sites/{site}/sippeers"), Some("<SipPeer><PeerName>other</PeerName></SipPeer>")).await;
+        let other = crate::bandwidth::last_segment(&a);
+        let a = order(&app, &t, &order_xml(&site, &crate::bandwidth::existing(&["9195550142", "2065550100"]))).await;
+        settle(&app, &t, "orders", &text_of(&a.body, "id").unwrap()).await;
+        let path = format!("/accounts/{{acct}}/sites/{site}/sippeers/{other}/movetns");
+        let a = call(&app, &t, Method::POST, &path, Some("<SipPeerTelephoneNumbers><FullNumber>9195550142</FullNumber></SipPeerTelephoneNumbers>")).await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(all_of(&a.body, "FullNumber"), ["9195550142"], "{}", a.body);
+        let a = call(&app, &t, Method::GET, "/tns/9195550142/sippeers", None).await;
+        assert_eq!(text_of(&a.body, "Id"), Some(other.clone()), "{}", a.body);
+        let a = call(&app, &t, Method::GET, "/tns/2065550100/sippeers", None).await;
+        assert_eq!(text_of(&a.body, "Id"), Some(peer.clone()), "not moved: {}", a.body);
+        // A TN not in service with the account moves nothing.
+        let a = call(&app, &t, Method::POST, &path, Some("<SipPeerTelephoneNumbers><FullNumber>2065550100</FullNumber><FullNumber>2532001234</FullNumber></SipPeerTelephoneNumbers>")).await;
+        xml_answer(&a, StatusCode::BAD_REQUEST);
+        assert_eq!(text_of(&a.body, "ErrorCode").as_deref(), Some("5076"), "{}", a.body);
+        let a = call(&app, &t, Method::GET, "/tns/2065550100/sippeers", None).await;
+        assert_eq!(text_of(&a.body, "Id"), Some(peer.clone()), "{}", a.body);
+    })
+    .await;
+}
