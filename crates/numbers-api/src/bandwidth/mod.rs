@@ -7,6 +7,7 @@
 
 mod account;
 mod available;
+mod available_npa_nxx;
 mod disconnects;
 mod error;
 mod inventory;
@@ -39,6 +40,10 @@ pub fn routes() -> Router<ApiState> {
     let acct = "/api/accounts/{account_id}";
     Router::new()
         .route(&format!("{acct}/availableNumbers"), get(available::search))
+        .route(
+            &format!("{acct}/availableNpaNxx"),
+            get(available_npa_nxx::search),
+        )
         .route(
             &format!("{acct}/orders"),
             get(orders::list).post(orders::create),

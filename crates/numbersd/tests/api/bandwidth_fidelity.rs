@@ -582,3 +582,64 @@ async fn bandwidth_sip_peer_movetns() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bandwidth_available_npa_nxx() {
+    on_both(|app| async move {
+        let (t, _, _) = setup(&app).await;
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            "/accounts/{acct}/availableNpaNxx?areaCode=206",
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::OK);
+        // 206-555: 0100, 0101, 0123, 2233, 7777; 206-561: 7890; 206-599: 9999.
+        assert_eq!(all_of(&a.body, "Nxx"), ["555", "561", "599"], "{}", a.body);
+        assert_eq!(all_of(&a.body, "Quantity"), ["5", "1", "1"], "{}", a.body);
+        assert_eq!(all_of(&a.body, "City"), ["SEATTLE"; 3], "{}", a.body);
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            "/accounts/{acct}/availableNpaNxx?state=WA&quantity=2",
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::OK);
+        assert_eq!(all_of(&a.body, "Npa"), ["206", "206"], "{}", a.body);
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            "/accounts/{acct}/availableNpaNxx",
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            text_of(&a.body, "Code").as_deref(),
+            Some("4010"),
+            "{}",
+            a.body
+        );
+        let a = call(
+            &app,
+            &t,
+            Method::GET,
+            "/accounts/{acct}/availableNpaNxx?areaCode=20",
+            None,
+        )
+        .await;
+        xml_answer(&a, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            text_of(&a.body, "Code").as_deref(),
+            Some("4000"),
+            "{}",
+            a.body
+        );
+    })
+    .await;
+}
