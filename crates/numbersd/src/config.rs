@@ -38,6 +38,9 @@ pub struct FileConfig {
     pub log: Option<String>,
     #[serde(default)]
     pub aging: Option<FileAging>,
+    /// The aging of numbers released by Bandwidth disconnect orders (same shape as `aging`).
+    #[serde(default)]
+    pub disconnect_aging: Option<FileAging>,
     #[serde(default)]
     pub reservations: Option<FileReservations>,
     #[serde(default)]
@@ -328,6 +331,37 @@ pub struct Config {
     pub search_limits: SearchLimits,
 }
 
+/// An `[aging]`-shaped section of the file over `base` (its default kept when not given).
+fn aging_policy(
+    aging: &FileAging,
+    base: &AgingPolicy,
+    section: &str,
+) -> anyhow::Result<AgingPolicy> {
+    Ok(AgingPolicy {
+        default_days: aging.default_days.unwrap_or(base.default_days),
+        rules: aging
+            .rules
+            .iter()
+            .map(|r| {
+                let number_type = r
+                    .number_type
+                    .as_deref()
+                    .map(|t| NumberType::parse_field(t, &format!("{section}.rules.type")))
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if r.days < 0 {
+                    bail!("{section}.rules.days must not be negative");
+                }
+                Ok(AgingRule {
+                    country: r.country.as_ref().map(|c| c.to_ascii_uppercase()),
+                    number_type,
+                    days: r.days,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+    })
+}
+
 impl Config {
     pub fn resolve(overrides: &Overrides) -> anyhow::Result<Config> {
         let file = match &overrides.config_file {
@@ -336,29 +370,11 @@ impl Config {
         };
         let mut service = ServiceConfig::default();
         if let Some(aging) = &file.aging {
-            service.aging = AgingPolicy {
-                default_days: aging.default_days.unwrap_or(service.aging.default_days),
-                rules: aging
-                    .rules
-                    .iter()
-                    .map(|r| {
-                        let number_type = r
-                            .number_type
-                            .as_deref()
-                            .map(|t| NumberType::parse_field(t, "aging.rules.type"))
-                            .transpose()
-                            .map_err(|e| anyhow::anyhow!("{e}"))?;
-                        if r.days < 0 {
-                            bail!("aging.rules.days must not be negative");
-                        }
-                        Ok(AgingRule {
-                            country: r.country.as_ref().map(|c| c.to_ascii_uppercase()),
-                            number_type,
-                            days: r.days,
-                        })
-                    })
-                    .collect::<anyhow::Result<_>>()?,
-            };
+            service.aging = aging_policy(aging, &service.aging, "aging")?;
+        }
+        if let Some(aging) = &file.disconnect_aging {
+            service.disconnect_aging =
+                aging_policy(aging, &service.disconnect_aging, "disconnect_aging")?;
         }
         if let Some(ttl) = file
             .reservations

@@ -223,7 +223,8 @@ impl BwError {
 impl IntoResponse for BwError {
     fn into_response(self) -> Response {
         let body = self.document().document();
-        let mut response = (self.status, [(CONTENT_TYPE, "application/xml")], body).into_response();
+        let mut response =
+            (self.status, [(CONTENT_TYPE, super::XML_CONTENT_TYPE)], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,
@@ -297,6 +298,9 @@ fn validation_code(area: Area, f: &FieldError) -> u32 {
             "TelephoneNumber" => 5070,
             "ReservationId" => 5045,
             "CloseOrder" => 5060,
+            // Bandwidth documents no order code for a misplaced vanity; its search code
+            // 4010 says it: "Provided search criteria are unsupported or are not valid".
+            "LocalVanity" | "EndsIn" if f.kind == Unsupported => 4010,
             _ if field.starts_with("search") || field.contains('.') => 5000,
             _ => 1003,
         },

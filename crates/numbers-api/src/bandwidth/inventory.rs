@@ -248,7 +248,7 @@ fn holder(n: &Number, me: AccountId) -> Option<AccountId> {
 }
 
 /// The TN as the caller may see it; anything else is the TN "not found".
-async fn visible(state: &ApiState, me: AccountId, raw_tn: &str) -> BwResult<Number> {
+pub(super) async fn visible(state: &ApiState, me: AccountId, raw_tn: &str) -> BwResult<Number> {
     let fail = |e| BwError::core(Area::Tns, e);
     let e164 =
         parse_tn(raw_tn, "tn").map_err(|_| fail(Error::not_found(Resource::Number, raw_tn)))?;

@@ -7,6 +7,7 @@
 
 mod account;
 mod available;
+mod available_npa_nxx;
 mod disconnects;
 mod error;
 mod inventory;
@@ -16,13 +17,14 @@ mod reservations;
 mod search_terms;
 mod sites;
 mod subscriptions;
+mod tn_lookups;
 mod xml;
 
 use axum::Router;
 use axum::http::header::{CONTENT_TYPE, HOST, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use numbers_core::clock::Timestamp;
 use numbers_core::error::Error;
 use numbers_core::number::E164;
@@ -39,6 +41,10 @@ pub fn routes() -> Router<ApiState> {
     Router::new()
         .route(&format!("{acct}/availableNumbers"), get(available::search))
         .route(
+            &format!("{acct}/availableNpaNxx"),
+            get(available_npa_nxx::search),
+        )
+        .route(
             &format!("{acct}/orders"),
             get(orders::list).post(orders::create),
         )
@@ -51,6 +57,15 @@ pub fn routes() -> Router<ApiState> {
             get(orders::history),
         )
         .route(&format!("{acct}/orders/{{id}}/tns"), get(orders::tns))
+        .route(
+            &format!("{acct}/orders/{{id}}/areaCodes"),
+            get(orders::area_codes),
+        )
+        .route(
+            &format!("{acct}/orders/{{id}}/npaNxx"),
+            get(orders::npa_nxx),
+        )
+        .route(&format!("{acct}/orders/{{id}}/totals"), get(orders::totals))
         .route(
             &format!("{acct}/orders/{{id}}/notes"),
             get(orders::notes).post(orders::add_note),
@@ -88,6 +103,10 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/tns", get(inventory::tns))
         .route("/api/tns/{tn}", get(inventory::one_tn))
         .route("/api/tns/{tn}/tndetails", get(inventory::tn_details))
+        .route("/api/tns/{tn}/sites", get(tn_lookups::site))
+        .route("/api/tns/{tn}/sippeers", get(tn_lookups::sip_peer))
+        .route("/api/tns/{tn}/ratecenter", get(tn_lookups::rate_center))
+        .route("/api/tns/{tn}/lata", get(tn_lookups::lata))
         .route(
             &format!("{acct}/sites"),
             get(sites::list).post(sites::create),
@@ -107,6 +126,14 @@ pub fn routes() -> Router<ApiState> {
                 .delete(sites::delete_peer),
         )
         .route(
+            &format!("{acct}/sites/{{site_id}}/sippeers/{{peer_id}}/tns"),
+            get(tn_lookups::peer_tns),
+        )
+        .route(
+            &format!("{acct}/sites/{{site_id}}/sippeers/{{peer_id}}/movetns"),
+            post(tn_lookups::move_tns),
+        )
+        .route(
             &format!("{acct}/subscriptions"),
             get(subscriptions::list).post(subscriptions::create),
         )
@@ -118,9 +145,13 @@ pub fn routes() -> Router<ApiState> {
         )
 }
 
+/// The `Content-Type` of every Bandwidth answer with a body, as Bandwidth sends it (the
+/// guide's examples and the notifications alike).
+pub const XML_CONTENT_TYPE: &str = "application/xml; charset=utf-8";
+
 /// 200 (or another status) with an XML document.
 fn xml(status: StatusCode, root: &El) -> Response {
-    (status, [(CONTENT_TYPE, "application/xml")], root.document()).into_response()
+    (status, [(CONTENT_TYPE, XML_CONTENT_TYPE)], root.document()).into_response()
 }
 
 /// 201 with an absolute `Location` (its last segment is the new id) and an optional body.

@@ -171,6 +171,50 @@ fn document(items: Vec<El>) -> El {
     El::new("SubscriptionsResponse").child(El::new("Subscriptions").children(items))
 }
 
+/// Every subscription of this format of the account, with its configuration, oldest first.
+async fn all_own(
+    state: &ApiState,
+    account: AccountId,
+) -> Result<Vec<(Subscription, NotificationConfig)>, Error> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.service.list_webhooks(account, after, 200).await?;
+        for s in page.items.iter().filter(|s| s.format == FORMAT) {
+            let config = NotificationConfig::from_value(&s.format_config)?;
+            out.push((s.clone(), config));
+        }
+        match (page.next_page_token, page.items.last()) {
+            (Some(_), Some(last)) => after = Some(last.id),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Bandwidth refuses a second subscription for the same order type, order and URL (16008):
+/// the receiver would get every notification twice. An expired one sends nothing, so it does
+/// not count.
+async fn refuse_duplicate(state: &ApiState, account: AccountId, parsed: &Parsed) -> BwResult<()> {
+    let existing = all_own(state, account).await.map_err(fail)?;
+    let now = state.service.now();
+    let duplicate = existing.iter().any(|(s, c)| {
+        c.live_at(now)
+            && c.order_type == parsed.order_type
+            && c.order_id == parsed.config.order_id
+            && s.url.as_str() == parsed.url.as_str()
+    });
+    if duplicate {
+        return Err(BwError::new(
+            Area::Subscriptions,
+            StatusCode::BAD_REQUEST,
+            16008,
+            "A subscription with the same OrderType, OrderId and URL already exists",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(
     State(state): State<ApiState>,
     BwAccount { account, .. }: BwAccount<area::Subscriptions>,
@@ -178,6 +222,7 @@ pub async fn create(
     body: Bytes,
 ) -> BwResult<Response> {
     let parsed = parse_subscription(&body, &state)?;
+    refuse_duplicate(&state, account, &parsed).await?;
     let s = state
         .service
         .create_webhook(
@@ -214,25 +259,12 @@ pub async fn list(
         .transpose()
         .map_err(fail)?;
     let mut items = Vec::new();
-    let mut after = None;
-    loop {
-        let page = state
-            .service
-            .list_webhooks(account, after, 200)
-            .await
-            .map_err(fail)?;
-        for s in page.items.iter().filter(|s| s.format == FORMAT) {
-            let config = NotificationConfig::from_value(&s.format_config).map_err(fail)?;
-            if wanted.is_some_and(|w| w != config.order_type) {
-                continue;
-            }
-            let status = last_status(&state, s).await.map_err(fail)?;
-            items.push(subscription_el(s, status).map_err(fail)?);
+    for (s, config) in all_own(&state, account).await.map_err(fail)? {
+        if wanted.is_some_and(|w| w != config.order_type) {
+            continue;
         }
-        match (page.next_page_token, page.items.last()) {
-            (Some(_), Some(last)) => after = Some(last.id),
-            _ => break,
-        }
+        let status = last_status(&state, &s).await.map_err(fail)?;
+        items.push(subscription_el(&s, status).map_err(fail)?);
     }
     Ok(xml(StatusCode::OK, &document(items)))
 }

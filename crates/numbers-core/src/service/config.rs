@@ -36,6 +36,15 @@ impl Default for AgingPolicy {
 }
 
 impl AgingPolicy {
+    /// The default for numbers released by Bandwidth disconnect orders: Bandwidth's guide says a
+    /// disconnected number "typically" ages 30 days before another subscriber may have it.
+    pub fn bandwidth_disconnects() -> Self {
+        AgingPolicy {
+            default_days: 30,
+            rules: Vec::new(),
+        }
+    }
+
     pub fn period_for(&self, country: &str, number_type: NumberType) -> Duration {
         let score = |r: &AgingRule| -> Option<u8> {
             let country_ok = r
@@ -59,6 +68,9 @@ impl AgingPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceConfig {
     pub aging: AgingPolicy,
+    /// Aging of numbers released by Bandwidth disconnect orders (`normal` mode); the native
+    /// release and the other dialects use `aging`.
+    pub disconnect_aging: AgingPolicy,
     pub reservation_default_ttl: Duration,
     pub reservation_max_ttl: Duration,
     pub order_lease: Duration,
@@ -71,6 +83,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             aging: AgingPolicy::default(),
+            disconnect_aging: AgingPolicy::bandwidth_disconnects(),
             reservation_default_ttl: Duration::seconds(DEFAULT_TTL_SECONDS),
             reservation_max_ttl: Duration::seconds(MAX_TTL_SECONDS),
             order_lease: Duration::seconds(crate::order::PROCESSING_LEASE_SECONDS),

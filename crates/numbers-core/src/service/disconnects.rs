@@ -65,7 +65,7 @@ impl Service {
     pub async fn process_next_disconnect(&self) -> Result<bool> {
         let done = self
             .store
-            .process_next_disconnect(&self.config.aging, self.now())
+            .process_next_disconnect(&self.config.disconnect_aging, self.now())
             .await?;
         match done {
             Some(d) => {

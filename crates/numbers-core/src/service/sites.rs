@@ -7,7 +7,37 @@ use crate::site::{PeerFields, SipPeer, Site, SiteFields, resolve_order_peer};
 
 use super::Service;
 
+/// The name of the site and SIP peer every new account gets (`create_default_site`).
+pub const DEFAULT_SITE_NAME: &str = "Default";
+
 impl Service {
+    /// A site with one SIP peer, its default: what a real Bandwidth account comes with, so an
+    /// order naming only that `SiteId` lands (Bandwidth refuses orders without a site, 5016, and
+    /// sites without a default peer, 5020). Called where accounts are created for people
+    /// (`numbersd account create`, the demo).
+    pub async fn create_default_site(&self, account: AccountId) -> Result<(Site, SipPeer)> {
+        let site = self
+            .create_site(
+                account,
+                &SiteFields::parse(
+                    Some(DEFAULT_SITE_NAME),
+                    Some("Created with the account"),
+                    None,
+                    None,
+                    None,
+                )?,
+            )
+            .await?;
+        let peer = self
+            .create_peer(
+                account,
+                site.id,
+                &PeerFields::parse(Some(DEFAULT_SITE_NAME), None, true)?,
+            )
+            .await?;
+        Ok((site, peer))
+    }
+
     pub async fn create_site(&self, account: AccountId, fields: &SiteFields) -> Result<Site> {
         self.store.create_site(account, fields, self.now()).await
     }

@@ -20,15 +20,19 @@ pub async fn account(config: &Config, command: &AccountCommand) -> anyhow::Resul
                 .create_account(Principal::Operator, name)
                 .await
                 .map_err(core)?;
+            let (site, peer) = service
+                .create_default_site(account.id)
+                .await
+                .map_err(core)?;
             if *json {
                 println!(
                     "{}",
-                    json!({"account_id": account.id.to_string(), "key_id": key.key_id, "secret": key.secret})
+                    json!({"account_id": account.id.to_string(), "key_id": key.key_id, "secret": key.secret, "bandwidth_site_id": site.id, "bandwidth_peer_id": peer.id})
                 );
             } else {
                 println!(
-                    "account_id: {}\nkey_id:     {}\nsecret:     {}",
-                    account.id, key.key_id, key.secret
+                    "account_id: {}\nkey_id:     {}\nsecret:     {}\nbandwidth site {} (SiteId), SIP peer {} (its default)",
+                    account.id, key.key_id, key.secret, site.id, peer.id
                 );
                 println!("(the secret is shown only now)");
             }

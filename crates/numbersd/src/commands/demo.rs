@@ -58,8 +58,27 @@ pub async fn demo(config: &Config, count: u64, seed: u64) -> anyhow::Result<()> 
                 .create_account(Principal::Operator, DEMO_ACCOUNT_NAME)
                 .await
                 .map_err(core)?;
+            service
+                .create_default_site(account.id)
+                .await
+                .map_err(core)?;
             (account.id, key)
         }
+    };
+    // The demo account's first site is the default one it was created with.
+    let sites = service.list_sites(account_id).await.map_err(core)?;
+    let default_site = match sites.first() {
+        Some(site) => {
+            let peers = service
+                .list_peers(account_id, site.id)
+                .await
+                .map_err(core)?;
+            Some((
+                site.id,
+                peers.iter().find(|p| p.fields.is_default).map(|p| p.id),
+            ))
+        }
+        None => None,
     };
 
     // Print commands that find something: take the area code of a number actually on offer.
@@ -93,6 +112,12 @@ pub async fn demo(config: &Config, count: u64, seed: u64) -> anyhow::Result<()> 
     println!("  account_id: {account_id}");
     println!("  key_id:     {}", key.key_id);
     println!("  secret:     {}", key.secret);
+    if let Some((site, peer)) = default_site {
+        println!("  bandwidth_site_id: {site}");
+        if let Some(peer) = peer {
+            println!("  bandwidth_peer_id: {peer}");
+        }
+    }
     println!();
     println!("Try:");
     println!(

@@ -94,7 +94,7 @@ pub fn xml_answer(a: &Answer, status: StatusCode) {
     assert_eq!(a.status, status, "body: {}", a.body);
     assert_eq!(
         a.headers.get("content-type").unwrap(),
-        "application/xml",
+        "application/xml; charset=utf-8",
         "{}",
         a.body
     );

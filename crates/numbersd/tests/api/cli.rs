@@ -47,7 +47,13 @@ fn account_and_key_commands() {
         .collect();
     assert_eq!(
         keys,
-        ["account_id", "key_id", "secret"],
+        [
+            "account_id",
+            "bandwidth_peer_id",
+            "bandwidth_site_id",
+            "key_id",
+            "secret"
+        ],
         "exactly these keys"
     );
     let account = created["account_id"].as_str().unwrap();

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bandwidth;
+mod bandwidth_fidelity;
 mod bandwidth_sdk;
 mod bandwidth_subscriptions;
 mod cli;

@@ -187,6 +187,78 @@ pub async fn tns(
     Ok(xml(StatusCode::OK, &root))
 }
 
+/// How a report groups numbers: the element naming a group, and a 10-digit TN's group.
+type Grouping<'a> = (&'a str, fn(&str) -> String);
+
+/// The order's won numbers as Bandwidth's `<TelephoneDetailsReports>`: one report per group
+/// (`group` names the element and takes a 10-digit TN to its key), or one total when `None`.
+async fn report(
+    state: &ApiState,
+    account: numbers_core::ids::AccountId,
+    fail: fn(Error) -> BwError,
+    raw_id: &str,
+    group: Option<Grouping<'_>>,
+) -> BwResult<Response> {
+    let id = order_id(raw_id, Area::Generic)?;
+    let order = state
+        .service
+        .get_order(Principal::Account(account), id)
+        .await
+        .map_err(fail)?;
+    let numbers: Vec<String> = order
+        .completed()
+        .filter_map(|i| i.e164.as_ref())
+        .map(tn)
+        .collect();
+    let reports: Vec<El> = match group {
+        None => vec![El::new("TelephoneDetailsReport").leaf_child("Count", numbers.len())],
+        Some((name, key)) => {
+            let mut counts = std::collections::BTreeMap::<String, usize>::new();
+            for n in &numbers {
+                *counts.entry(key(n)).or_default() += 1;
+            }
+            counts
+                .into_iter()
+                .map(|(k, count)| {
+                    El::new("TelephoneDetailsReport")
+                        .leaf_child(name, k)
+                        .leaf_child("Count", count)
+                })
+                .collect()
+        }
+    };
+    Ok(xml(
+        StatusCode::OK,
+        &El::new("TelephoneDetailsReports").children(reports),
+    ))
+}
+
+pub async fn area_codes(
+    State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, id)): Path<(String, String)>,
+) -> BwResult<Response> {
+    let npa: fn(&str) -> String = |n| n.chars().take(3).collect();
+    report(&state, account, fail, &id, Some(("AreaCode", npa))).await
+}
+
+pub async fn npa_nxx(
+    State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, id)): Path<(String, String)>,
+) -> BwResult<Response> {
+    let npa_nxx: fn(&str) -> String = |n| n.chars().take(6).collect();
+    report(&state, account, fail, &id, Some(("NPA-NXX", npa_nxx))).await
+}
+
+pub async fn totals(
+    State(state): State<ApiState>,
+    BwAccount { account, fail, .. }: BwAccount<area::Generic>,
+    Path((_, id)): Path<(String, String)>,
+) -> BwResult<Response> {
+    report(&state, account, fail, &id, None).await
+}
+
 pub async fn notes(
     State(state): State<ApiState>,
     BwAccount { account, fail, .. }: BwAccount<area::Notes>,

@@ -164,6 +164,7 @@ pub(super) fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
             }
         }
     }
+    local_vanity_rules(order_type, el, &mut errors);
     let vanity =
         el.text_of("LocalVanity").is_some() || order_type == "TollFreeVanitySearchAndOrderType";
     let no_backorder = [
@@ -250,6 +251,64 @@ pub(super) fn parse_order(doc: &Element) -> Result<ParsedOrder, Error> {
         name,
         customer_order_id,
     })
+}
+
+/// The criteria a local-vanity order may not combine with its `AreaCode`.
+const NOT_WITH_LOCAL_VANITY: &[&str] = &[
+    "RateCenter",
+    "State",
+    "NpaNxx",
+    "NpaNxxX",
+    "LATA",
+    "City",
+    "Zip",
+];
+
+/// Where Bandwidth allows a local vanity in an order: only in `CombinedSearchAndOrderType`, with
+/// an `AreaCode` and no other criterion ("AreaCode is always required. No parameter combinations
+/// are allowed"). Anywhere else `LocalVanity` and `EndsIn` are refused rather than ignored, so an
+/// order never fills with numbers that do not match the pattern it asked for.
+fn local_vanity_rules(order_type: &str, el: &Element, errors: &mut FieldErrors) {
+    if order_type == "ExistingTelephoneNumberOrderType" {
+        return;
+    }
+    if order_type != "CombinedSearchAndOrderType" {
+        for name in ["LocalVanity", "EndsIn"] {
+            if el.child(name).is_some() {
+                errors.push_as(
+                    FieldErrorKind::Unsupported,
+                    name,
+                    format!(
+                        "is not allowed in {order_type}; order a local vanity with CombinedSearchAndOrderType and an AreaCode"
+                    ),
+                );
+            }
+        }
+        return;
+    }
+    if el
+        .text_of("LocalVanity")
+        .is_none_or(|v| v.trim().is_empty())
+    {
+        return;
+    }
+    if el.text_of("AreaCode").is_none_or(|v| v.trim().is_empty()) {
+        errors.push_as(
+            FieldErrorKind::Unsupported,
+            "LocalVanity",
+            "needs an AreaCode in the same CombinedSearchAndOrderType",
+        );
+    }
+    for name in NOT_WITH_LOCAL_VANITY {
+        if el.child(name).is_some() {
+            errors.push_as(
+                FieldErrorKind::Unsupported,
+                "LocalVanity",
+                format!("cannot be combined with {name}: only AreaCode, Quantity and EndsIn"),
+            );
+            break;
+        }
+    }
 }
 
 /// Core's names for an order's site and peer, and Bandwidth's.

@@ -152,6 +152,25 @@ fn summary(order: &Order) -> String {
     }
 }
 
+/// Bandwidth's `FailedQuantity` counts numbers, so that Completed + Failed + Pending is the
+/// order's Quantity. The core records a search order's shortfall as one failure without a
+/// number; it stands for every number the order did not win and is not still waiting for.
+/// A closed backorder has no failure entry: what it stopped waiting for is neither failed nor
+/// pending (docs/BANDWIDTH.md).
+fn failed_quantity(order: &Order, failures: &[(Option<&E164>, &str, &str)]) -> u32 {
+    let numbered = failures.iter().filter(|(e, _, _)| e.is_some()).count() as u32;
+    if failures.iter().all(|(e, _, _)| e.is_some()) {
+        return numbered;
+    }
+    let accounted = order.completed_count() + order.pending_count();
+    order
+        .new
+        .request
+        .requested_quantity()
+        .saturating_sub(accounted)
+        .max(numbered)
+}
+
 pub(super) fn status_document(order: &Order) -> El {
     let failures: Vec<(Option<&E164>, &str, &str)> = order
         .failed()
@@ -188,7 +207,7 @@ pub(super) fn status_document(order: &Order) -> El {
         root.push(El::new("CompletedNumbers").children(completed));
     }
     root.leaf_child("Summary", summary(order))
-        .leaf_child("FailedQuantity", order.failed_count())
+        .leaf_child("FailedQuantity", failed_quantity(order, &failures))
         .leaf_child("PendingQuantity", order.pending_count())
 }
 
