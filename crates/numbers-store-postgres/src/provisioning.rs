@@ -68,24 +68,16 @@ impl ProvisioningStore for PostgresStore {
             .query_opt(sql.as_str(), &[&e164.as_str()])
             .await
             .map_err(db_err)?;
-        let mut n = match row.as_ref().map(number_from_row).transpose()? {
+        let n = match row.as_ref().map(number_from_row).transpose()? {
             Some(n) if n.state == NumberState::Assigned && n.owner == Some(account) => n,
             _ => return Err(Error::not_found(Resource::Number, e164)),
         };
         let assignment_id = n.assignment_id.ok_or_else(|| {
             Error::internal(format!("assigned number {e164} has no assignment id"))
         })?;
-        patch.apply(&mut n.assignment);
-        n.version += 1;
-        n.updated_at = now;
+        let (n, updated) = n.configure(patch, now)?;
         update_numbers(&tx, std::slice::from_ref(&n)).await?;
-        let mut events = Vec::new();
-        if !patch.is_empty() {
-            events.push(NewEvent {
-                details: serde_json::to_value(patch).map_err(Error::internal)?,
-                ..number_event(EventKind::NumberUpdated, now, &n, Some(account))
-            });
-        }
+        let mut events: Vec<NewEvent> = updated.into_iter().collect();
         let mut tasks = Vec::with_capacity(requests.len());
         for request in requests {
             let cancel = sql::cancel_unfinished(assignment_id, request.channel, now);
@@ -151,22 +143,16 @@ impl ProvisioningStore for PostgresStore {
         if task.status != ProvisioningStatus::InProgress {
             return Ok(None);
         }
-        let Some(mut n) = held else {
+        let Some(n) = held else {
             task.cancel(now);
             save(&tx, &task).await?;
             tx.commit().await.map_err(db_err)?;
             return Ok(Some(task));
         };
-        n.version += 1;
-        n.updated_at = now;
-        let kind = task.finish(outcome.clone(), &mut n.assignment, n.version, now);
-        update_numbers(&tx, std::slice::from_ref(&n)).await?;
+        let change = n.finish_provisioning(&mut task, outcome.clone(), now);
+        update_numbers(&tx, std::slice::from_ref(&change.number)).await?;
         save(&tx, &task).await?;
-        let event = NewEvent {
-            details: task.event_details(),
-            ..number_event(kind, now, &n, Some(task.account))
-        };
-        self.append_and_commit(tx, &[event]).await?;
+        self.append_and_commit(tx, &[change.event]).await?;
         Ok(Some(task))
     }
 

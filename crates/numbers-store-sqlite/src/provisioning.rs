@@ -45,18 +45,13 @@ impl ProvisioningStore for SqliteStore {
     ) -> Result<(Number, Vec<ProvisioningTask>)> {
         let (e164, patch, requests) = (e164.clone(), patch.clone(), requests.to_vec());
         self.write(move |tx| {
-            let mut n = owned_number(tx, account, &e164)?;
+            let n = owned_number(tx, account, &e164)?;
             let assignment_id = n.assignment_id.ok_or_else(|| {
                 Error::internal(format!("assigned number {e164} has no assignment id"))
             })?;
-            patch.apply(&mut n.assignment);
-            n.version += 1;
-            n.updated_at = now;
+            let (n, updated) = n.configure(&patch, now)?;
             update_number(tx, &n)?;
-            if !patch.is_empty() {
-                let mut event = number_event(EventKind::NumberUpdated, &n, now);
-                event.account_id = Some(account);
-                event.details = serde_json::to_value(&patch).map_err(Error::internal)?;
+            if let Some(event) = updated {
                 insert_event(tx, &event)?;
             }
             let mut tasks = Vec::with_capacity(requests.len());
@@ -114,20 +109,15 @@ impl ProvisioningStore for SqliteStore {
             if task.status != ProvisioningStatus::InProgress {
                 return Ok(None);
             }
-            let Some(mut n) = holding(tx, &task)? else {
+            let Some(n) = holding(tx, &task)? else {
                 task.cancel(now);
                 save(tx, &task)?;
                 return Ok(Some(task));
             };
-            n.version += 1;
-            n.updated_at = now;
-            let kind = task.finish(outcome, &mut n.assignment, n.version, now);
-            update_number(tx, &n)?;
+            let change = n.finish_provisioning(&mut task, outcome, now);
+            update_number(tx, &change.number)?;
             save(tx, &task)?;
-            let mut event = number_event(kind, &n, now);
-            event.account_id = Some(task.account);
-            event.details = task.event_details();
-            insert_event(tx, &event)?;
+            insert_event(tx, &change.event)?;
             Ok(Some(task))
         })
         .await

@@ -1,5 +1,5 @@
-//! Every change of a number's lifecycle state — reserve, unreserve, assign, update, release,
-//! finish aging — as one pure method each. A store locks the row, calls one of these, and saves
+//! Every change of a number's lifecycle state — reserve, unreserve, assign, update, configure,
+//! finish provisioning, release, finish aging — as one pure method each. A store locks the row, calls one of these, and saves
 //! the `NumberChange` it gets back (the row with its version bumped, and the event to append);
 //! no store sets a state, an owner or a version itself, so both databases move a number the
 //! same way. The decisions of *whether* a number may move stay in `Number::claimable_by` and the
@@ -11,6 +11,7 @@ use crate::event::{EventKind, NewEvent};
 use crate::ids::{AccountId, AssignmentId, OrderId, ReservationId};
 use crate::number::assignment::AssignmentPatch;
 use crate::number::{AssignmentData, Number, NumberState};
+use crate::provisioning::{ProvisioningOutcome, ProvisioningTask};
 
 /// A number after one transition and the event announcing it (carrying the new version).
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +138,33 @@ impl Number {
         Ok(change)
     }
 
+    /// The owner's configuration change on its way to the operator's systems: the patch applied
+    /// now and the version bumped even when the patch is empty (each provisioning task records
+    /// the version it completes against); the event only when the patch changed something.
+    pub fn configure(
+        self,
+        patch: &AssignmentPatch,
+        now: Timestamp,
+    ) -> Result<(Number, Option<NewEvent>), Error> {
+        let change = self.update_assignment(patch, now)?;
+        Ok((change.number, (!patch.is_empty()).then_some(change.event)))
+    }
+
+    /// A provisioning task of this number finishing with `outcome`: the task records it (a
+    /// success writes the configuration into the assignment data) and the version it completed
+    /// at; the event is the task's.
+    pub fn finish_provisioning(
+        mut self,
+        task: &mut ProvisioningTask,
+        outcome: ProvisioningOutcome,
+        now: Timestamp,
+    ) -> NumberChange {
+        let kind = task.finish(outcome, &mut self.assignment, self.version + 1, now);
+        let mut change = self.changed(kind, Some(task.account), now);
+        change.event.details = task.event_details();
+        change
+    }
+
     /// Released by its owner: AGING until `available_after` (AVAILABLE at once when that is
     /// not ahead), assignment data cleared, the owner remembered as `last_owner` (who alone may
     /// reclaim it while it ages). The caller closes the live assignment row.
@@ -223,6 +251,48 @@ pub(crate) mod tests {
         assert_eq!(back.number.version, 3);
         assert_eq!(back.event.kind, EventKind::NumberReservationExpired);
         assert_eq!(back.event.account_id, Some(account));
+    }
+
+    #[test]
+    fn a_configuration_change_bumps_the_version_and_its_task_records_the_next() {
+        use crate::provisioning::{Channel, ProvisioningRequest, ProvisioningStatus};
+        let account = AccountId::new();
+        let mut n = available("+12065550100");
+        (n.state, n.owner, n.assignment_id) = (
+            NumberState::Assigned,
+            Some(account),
+            Some(AssignmentId::new()),
+        );
+        // An empty patch: the version moves (tasks complete against it), no event.
+        let (n, event) = n.configure(&AssignmentPatch::default(), at(10)).unwrap();
+        assert_eq!((n.version, event), (2, None));
+        let patch = AssignmentPatch {
+            display_name: Some(Some("Front desk".into())),
+            ..AssignmentPatch::default()
+        };
+        let (n, event) = n.configure(&patch, at(20)).unwrap();
+        let event = event.expect("a change that changed something is announced");
+        assert_eq!((n.version, event.resource_version), (3, 3));
+        assert_eq!(
+            (event.kind, event.account_id),
+            (EventKind::NumberUpdated, Some(account))
+        );
+
+        let request = ProvisioningRequest {
+            channel: Channel::Voice,
+            target: None,
+        };
+        let assignment = n.assignment_id.unwrap();
+        let mut task = ProvisioningTask::new(account, &n, assignment, request, at(20));
+        task.claim(at(100), at(30));
+        let done = n.finish_provisioning(&mut task, ProvisioningOutcome::Succeeded, at(40));
+        assert_eq!(done.number.version, 4);
+        assert_eq!(task.completed_version, Some(4));
+        assert_eq!(task.status, ProvisioningStatus::Succeeded);
+        assert_eq!(done.event.kind, EventKind::NumberProvisioned);
+        assert_eq!(done.event.resource_version, 4);
+        assert_eq!(done.event.details, task.event_details());
+        assert_eq!(done.number.updated_at, at(40));
     }
 
     #[test]
