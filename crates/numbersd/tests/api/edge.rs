@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 
 use crate::helpers::{
     AppOptions, Backend, Creds, INVENTORY_CSV, Tenant, TestApp, fresh_database, on_both_databases,
-    spawn_app_with,
+    spawn_app_owning,
 };
 
 /// The four doors, as the refusal checks here and the extreme-number sweep name them.
@@ -135,7 +135,7 @@ async fn app_with(backend: Backend, serve: ServeSettings) -> Option<TestApp> {
         serve,
         ..AppOptions::default()
     };
-    Some(spawn_app_with(&url, options).await)
+    Some(spawn_app_owning(url, options).await)
 }
 
 fn limits(adjust: impl FnOnce(&mut EdgeLimits)) -> ServeSettings {

@@ -46,6 +46,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<()>>,
+    /// The database this server was started on when it made the database itself
+    /// (`spawn_app_configured`): removed after the server is told to stop.
+    owned_database: Option<TestDatabase>,
 }
 
 /// How `spawn_app_with` builds a server; the defaults are what `spawn_app_on` uses.
@@ -94,6 +97,66 @@ impl Drop for TestApp {
     }
 }
 
+/// A database `fresh_database` made, removed when this is dropped: the SQLite file with every
+/// file named after it — WAL, shared memory, generated secret, a test's own (a stopping server
+/// may still hold them open; Unix lets it), or the PostgreSQL database (`WITH (FORCE)` ends the connections its pools still
+/// hold). Derefs to its URL. Declared before the servers that use it, it outlives them.
+#[derive(Debug)]
+pub struct TestDatabase(String);
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let url = &self.0;
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            // The file and every file named after it (`-wal`, `-shm`, `.secret`, a test's own).
+            let path = std::path::Path::new(path);
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
+                && let Ok(entries) = std::fs::read_dir(dir)
+            {
+                for entry in entries.flatten() {
+                    if entry
+                        .file_name()
+                        .as_encoded_bytes()
+                        .starts_with(name.as_encoded_bytes())
+                    {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+            }
+            return;
+        }
+        let (Ok(server), Some(name)) = (
+            std::env::var("NUMBERSD_TEST_POSTGRES_URL"),
+            url.rsplit('/')
+                .next()
+                .and_then(|tail| tail.split('?').next())
+                .map(str::to_string),
+        ) else {
+            return;
+        };
+        // On a thread of its own: `Drop` cannot await, and the test's runtime may be
+        // single-threaded.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(numbers_store_postgres::drop_database(&server, &name))
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop the test database {url}: {e}");
+        }
+    }
+}
+
 /// The server secret every test server runs with.
 pub const TEST_SECRET_KEY: &str = "test-secret-key-of-at-least-32-characters";
 
@@ -118,13 +181,20 @@ pub async fn spawn_app_configured(
         configure: Box::new(configure),
         ..AppOptions::default()
     };
-    Some(spawn_app_with(&url, options).await)
+    Some(spawn_app_owning(url, options).await)
+}
+
+/// `spawn_app_with` on a database the server keeps, and removes when it is dropped.
+pub async fn spawn_app_owning(database: TestDatabase, options: AppOptions) -> TestApp {
+    let mut app = spawn_app_with(&database, options).await;
+    app.owned_database = Some(database);
+    app
 }
 
 /// A new empty database: a SQLite file in the temp directory, or a fresh PostgreSQL database
-/// (`None` when `NUMBERSD_TEST_POSTGRES_URL` is not set).
-pub async fn fresh_database(backend: Backend) -> Option<String> {
-    Some(match backend {
+/// (`None` when `NUMBERSD_TEST_POSTGRES_URL` is not set); removed when the guard is dropped.
+pub async fn fresh_database(backend: Backend) -> Option<TestDatabase> {
+    Some(TestDatabase(match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join("numbersd-api-tests");
             std::fs::create_dir_all(&dir).unwrap();
@@ -140,7 +210,7 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
                 .await
                 .expect("create test database")
         }
-    })
+    }))
 }
 
 /// A server process over the database at `url` (which may already be in use by another).
@@ -190,6 +260,7 @@ pub async fn spawn_app_with(url: &str, options: AppOptions) -> TestApp {
         client: reqwest::Client::new(),
         stop: Some(stop),
         running: Some(running),
+        owned_database: None,
     }
 }
 

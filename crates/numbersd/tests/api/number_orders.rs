@@ -582,16 +582,16 @@ fn numbersd(db: &str, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test]
 async fn cli_reviews_number_orders() {
-    let dir = std::env::temp_dir().join("numbersd-api-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = format!(
-        "sqlite://{}",
-        dir.join(format!("cli-{}.db", uuid::Uuid::new_v4()))
-            .display()
-    );
+    let db = crate::helpers::fresh_database(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
 
-    // Requirements through the CLI: GB MOBILE gets a single field and no documents.
-    let file = dir.join(format!("req-{}.json", uuid::Uuid::new_v4()));
+    // Requirements through the CLI: GB MOBILE gets a single field and no documents (the file
+    // is named after the database, whose guard removes it with its own files).
+    let file = std::path::PathBuf::from(format!(
+        "{}.requirements.json",
+        db.trim_start_matches("sqlite://")
+    ));
     std::fs::write(
         &file,
         r#"{"fields": [{"name": "businessName", "required": true, "min_length": 2}]}"#,

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::bandwidth::{call, last_segment, text_of, xml_answer};
 use crate::helpers::{
     AppOptions, Backend, INVENTORY_CSV, TestApp, assert_problem, fresh_database, on_both_databases,
-    spawn_app_with,
+    spawn_app_owning,
 };
 use crate::receiver::Receiver;
 
@@ -130,7 +130,7 @@ async fn app(backend: Backend, allow_private: bool, dns: Arc<StaticLookup>) -> O
         service.webhooks().set_name_lookup(dns);
         service
     });
-    Some(spawn_app_with(&url, options).await)
+    Some(spawn_app_owning(url, options).await)
 }
 
 fn xml_escape(s: &str) -> String {

@@ -29,7 +29,7 @@ use serde_json::{Map, Number, Value};
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
-use crate::helpers::{INVENTORY_CSV, TEST_SECRET_KEY, fresh_database};
+use crate::helpers::{INVENTORY_CSV, TEST_SECRET_KEY, TestDatabase, fresh_database};
 
 /// Cases per property; `PROPTEST_CASES` overrides it for a longer local run.
 const CASES: u32 = 128;
@@ -41,7 +41,8 @@ struct Fixture {
     tenant: String,
     tenant_auth: String,
     operator_auth: String,
-    database: String,
+    /// Removed when the fixture is dropped.
+    _database: TestDatabase,
     /// Statuses answered, to show the inputs got past authentication and into the parsers.
     seen: Mutex<BTreeMap<u16, u32>>,
 }
@@ -103,7 +104,7 @@ impl Fixture {
             tenant,
             tenant_auth,
             operator_auth,
-            database,
+            _database: database,
             seen: Mutex::new(BTreeMap::new()),
         }
     }
@@ -174,16 +175,6 @@ impl Fixture {
             seen.contains_key(&400),
             "no input reached a parser: {seen:?}"
         );
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(path) = self.database.strip_prefix("sqlite://") {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{path}{suffix}"));
-            }
-        }
     }
 }
 

@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 
 use crate::bandwidth::call;
 use crate::helpers::{
-    AppOptions, Backend, INVENTORY_CSV, TEST_SECRET_KEY, Tenant, TestApp, fresh_database,
-    on_both_databases, spawn_app_with,
+    AppOptions, Backend, INVENTORY_CSV, TEST_SECRET_KEY, Tenant, TestApp, TestDatabase,
+    fresh_database, on_both_databases, spawn_app_with,
 };
 use crate::receiver::{Received, Receiver};
 use crate::sinch_callbacks::expected_signature;
@@ -417,7 +417,7 @@ fn rotate(url: &str, secret_key: Option<&str>, previous: &[&str], new_secret: bo
 }
 
 /// A fresh database where a server with the test secret has planted its secrets, stopped.
-async fn planted_database(backend: Backend) -> Option<(String, Receivers, Tenant, String)> {
+async fn planted_database(backend: Backend) -> Option<(TestDatabase, Receivers, Tenant, String)> {
     let url = fresh_database(backend).await?;
     let receivers = Receivers::start().await;
     let app = server(&url, TEST_SECRET_KEY, &[]).await;

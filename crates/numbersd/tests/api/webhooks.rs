@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     AppOptions, Backend, Creds, INVENTORY_CSV, Tenant, TestApp, assert_problem, fresh_database,
-    on_both_databases, spawn_app_with,
+    on_both_databases, spawn_app_owning, spawn_app_with,
 };
 use crate::receiver::{Received, Receiver};
 
@@ -40,7 +40,7 @@ on_both_databases!(
 
 async fn app_on(backend: Backend, options: AppOptions) -> Option<TestApp> {
     let url = fresh_database(backend).await?;
-    Some(spawn_app_with(&url, options).await)
+    Some(spawn_app_owning(url, options).await)
 }
 
 /// Subscribes; returns the create answer (with its secret).
