@@ -8,7 +8,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use numbers_core::clock::Timestamp;
-use numbers_core::error::{Error, Result};
+use numbers_core::error::{ConflictKind, Error, Result};
 use numbers_core::event::{Event, EventKind};
 use numbers_core::ids::{AccountId, OrderId, ReservationId};
 use numbers_core::number::{AssignmentData, ClaimRefusal, E164, NewNumber, Number, NumberState};
@@ -184,10 +184,10 @@ pub async fn last_seq(store: &DynStore) -> i64 {
 }
 
 #[track_caller]
-pub fn expect_conflict<T: Debug>(result: Result<T>, code: &str, what: &str) {
+pub fn expect_conflict<T: Debug>(result: Result<T>, expected: ConflictKind, what: &str) {
     match result {
-        Err(Error::Conflict { kind, .. }) if kind.code() == code => {}
-        other => panic!("{what}: expected Conflict {{ code: {code} }}, got {other:?}"),
+        Err(Error::Conflict { kind, .. }) if kind == expected => {}
+        other => panic!("{what}: expected a {expected:?} conflict, got {other:?}"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! operator keys and revocation; plus the health calls.
 
 use numbers_core::account::{AccountStatus, ApiKey, KeyOwner};
+use numbers_core::error::ConflictKind;
 use numbers_core::ids::AccountId;
 
 use crate::fixtures::{self, at};
@@ -88,7 +89,7 @@ pub async fn accounts_and_keys(store: DynStore) {
         .expect("insert_api_key(second acme key)");
     expect_conflict(
         store.insert_api_key(&second).await,
-        "KEY_EXISTS",
+        ConflictKind::KeyExists,
         "insert_api_key with a duplicate key id",
     );
     // Same id, different owner: still the same key id.
@@ -98,7 +99,7 @@ pub async fn accounts_and_keys(store: DynStore) {
     };
     expect_conflict(
         store.insert_api_key(&clash).await,
-        "KEY_EXISTS",
+        ConflictKind::KeyExists,
         "insert_api_key reusing another account's key id",
     );
 

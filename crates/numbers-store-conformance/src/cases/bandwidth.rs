@@ -3,6 +3,7 @@
 //! events) and order notes.
 
 use numbers_core::disconnect::{DisconnectMode, NOT_ON_ACCOUNT, NewDisconnect, ProtectedChange};
+use numbers_core::error::ConflictKind;
 use numbers_core::event::EventKind;
 use numbers_core::ids::{DisconnectId, OrderId};
 use numbers_core::note::NoteText;
@@ -131,7 +132,7 @@ pub async fn sites_and_peers(store: DynStore) {
         store
             .create_peer(acme, s1.id, &peer("pbx-2", false), at(7))
             .await,
-        "PEER_NAME_TAKEN",
+        ConflictKind::PeerNameTaken,
         "duplicate peer name",
     );
     assert_eq!(
@@ -176,7 +177,7 @@ pub async fn sites_and_peers(store: DynStore) {
 
     expect_conflict(
         store.delete_site(acme, s1.id).await,
-        "SITE_HAS_PEERS",
+        ConflictKind::SiteHasPeers,
         "deleting a site with peers",
     );
     for p in [p1.id, p2.id, p3.id] {

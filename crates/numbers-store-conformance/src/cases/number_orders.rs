@@ -6,7 +6,7 @@
 //! order whose numbers an approval already ordered.
 
 use numbers_core::clock::Timestamp;
-use numbers_core::error::Error;
+use numbers_core::error::{ConflictKind, Error};
 use numbers_core::event::EventKind;
 use numbers_core::ids::{AccountId, NumberOrderId, ReservationId};
 use numbers_core::kyc::{NumberRequirements, Registration, default_requirements_for};
@@ -379,7 +379,11 @@ pub async fn number_order_lifecycle(store: DynStore) {
     let late = store
         .set_number_order_registration(acme, order.id, &reg, minutes(8))
         .await;
-    expect_conflict(late, "NUMBER_ORDER_NOT_EDITABLE", "registration in review");
+    expect_conflict(
+        late,
+        ConflictKind::NumberOrderNotEditable,
+        "registration in review",
+    );
 
     // Reject: numbers back on offer, reservation released, reason in the logs.
     let seq = last_seq(&store).await;
@@ -442,7 +446,7 @@ pub async fn number_order_lifecycle(store: DynStore) {
     .await;
     expect_conflict(
         again,
-        "NUMBER_ORDER_STATE",
+        ConflictKind::NumberOrderState,
         "a final order cannot be blocked",
     );
 
@@ -639,7 +643,7 @@ pub async fn number_order_expiry(store: DynStore) {
             expire_at + chrono::Duration::hours(1),
         )
         .await,
-        "NUMBER_ORDER_EXPIRED",
+        ConflictKind::NumberOrderExpired,
         "an expired order cannot be submitted",
     );
 }

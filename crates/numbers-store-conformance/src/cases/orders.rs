@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use numbers_core::error::ConflictKind;
 use numbers_core::event::EventKind;
 use numbers_core::ids::{AccountId, OrderId};
 use numbers_core::number::{E164, NumberState};
@@ -141,7 +142,7 @@ pub async fn order_create_and_idempotency(store: DynStore) {
     };
     expect_conflict(
         store.create_order(&different).await,
-        "IDEMPOTENCY_KEY_REUSED",
+        ConflictKind::IdempotencyKeyReused,
         "same key, different request",
     );
 
@@ -621,7 +622,7 @@ pub async fn order_with_reservation(store: DynStore) {
     );
     expect_conflict(
         store.release_reservation(acme, r.id, minutes(5)).await,
-        "RESERVATION_NOT_ACTIVE",
+        ConflictKind::ReservationNotActive,
         "releasing an ordered reservation",
     );
     assert_eq!(
@@ -886,12 +887,12 @@ pub async fn order_backorder(store: DynStore) {
     );
     expect_conflict(
         store.close_backorder(acme, wait_some.id, minutes(21)).await,
-        "ORDER_NOT_BACKORDERED",
+        ConflictKind::OrderNotBackordered,
         "closing twice",
     );
     expect_conflict(
         store.close_backorder(acme, wait_all.id, minutes(21)).await,
-        "ORDER_NOT_BACKORDERED",
+        ConflictKind::OrderNotBackordered,
         "closing a COMPLETE order",
     );
     assert_eq!(

@@ -2,6 +2,7 @@
 //! release, expiry by the sweep (and by time alone, through `status_at`), and the events each
 //! step appends.
 
+use numbers_core::error::ConflictKind;
 use numbers_core::event::EventKind;
 use numbers_core::ids::ReservationId;
 use numbers_core::number::{ClaimRefusal, E164, NumberState};
@@ -205,7 +206,7 @@ pub async fn reservation_lifecycle(store: DynStore) {
     );
     expect_conflict(
         store.release_reservation(acme, made.id, minutes(11)).await,
-        "RESERVATION_NOT_ACTIVE",
+        ConflictKind::ReservationNotActive,
         "release twice",
     );
     let stored = store
@@ -422,7 +423,7 @@ pub async fn reservation_expiry(store: DynStore) {
     );
     expect_conflict(
         store.release_reservation(acme, r1.id, minutes(6)).await,
-        "RESERVATION_NOT_ACTIVE",
+        ConflictKind::ReservationNotActive,
         "releasing an expired reservation",
     );
     assert_eq!(
