@@ -14,7 +14,7 @@ use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
-    DISCONNECT_COLUMNS, NOTE_COLUMNS, NOTES_OF, disconnect_values, insert, list_disconnects,
+    DISCONNECT_COLUMNS, NOTE_COLUMNS, NOTES_OF, disconnect_values, insert_sql, list_disconnects,
     read_disconnect, read_note,
 };
 use tokio_postgres::GenericClient;
@@ -41,9 +41,12 @@ impl DisconnectStore for PostgresStore {
         let tx = client.transaction().await.map_err(db_err)?;
         let (stored, event) = Disconnect::received(d.clone());
         let values = binds(disconnect_values(&stored)?);
-        tx.execute(&insert("disconnects", DISCONNECT_COLUMNS), &refs(&values))
-            .await
-            .map_err(db_err)?;
+        tx.execute(
+            &insert_sql("disconnects", DISCONNECT_COLUMNS),
+            &refs(&values),
+        )
+        .await
+        .map_err(db_err)?;
         self.append_and_commit(tx, &[event]).await?;
         Ok(stored)
     }

@@ -21,7 +21,7 @@ use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
     ALL_REQUIREMENTS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF, DUE_NUMBER_ORDERS,
     NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY,
-    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, from_json, insert,
+    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, from_json, insert_sql,
     list_number_orders, number_order_values, read_attachment_meta, read_number_order,
     with_attachments,
 };
@@ -66,7 +66,7 @@ async fn load(
 /// Writes the order's columns and document (attachments live in their own rows).
 async fn save(tx: &Transaction<'_>, order: &NumberOrder, new: bool) -> Result<()> {
     let sql = if new {
-        insert("number_orders", NUMBER_ORDER_COLUMNS)
+        insert_sql("number_orders", NUMBER_ORDER_COLUMNS)
     } else {
         UPDATE_NUMBER_ORDER.to_string()
     };

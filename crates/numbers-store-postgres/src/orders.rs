@@ -21,7 +21,7 @@ use numbers_core::order::{
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
-    ITEM_COLUMNS, ORDER_COLUMNS, insert, item_values, list_orders, order_values, read_item,
+    ITEM_COLUMNS, ORDER_COLUMNS, insert_sql, item_values, list_orders, order_values, read_item,
     read_order,
 };
 use tokio_postgres::types::ToSql;
@@ -229,7 +229,7 @@ impl OrderStore for PostgresStore {
         let values = binds(order_values(&order)?);
         let sql = format!(
             "{} ON CONFLICT ON CONSTRAINT orders_idempotency_key DO NOTHING",
-            insert("orders", ORDER_COLUMNS)
+            insert_sql("orders", ORDER_COLUMNS)
         );
         let inserted = tx
             .execute(sql.as_str(), &refs(&values))

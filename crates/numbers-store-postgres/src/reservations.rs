@@ -13,7 +13,7 @@ use numbers_core::reservation::{
 };
 use numbers_core::store::{ReservationRefusals, ReservationStore};
 pub(crate) use numbers_store_sql::lifecycle::RESERVATION_COLUMNS;
-use numbers_store_sql::lifecycle::{insert, read_reservation, reservation_values};
+use numbers_store_sql::lifecycle::{insert_sql, read_reservation, reservation_values};
 use tokio_postgres::{Row, Transaction};
 
 use crate::rows::{PgRow, get, numbers_from_rows, select_numbers, update_numbers};
@@ -109,9 +109,12 @@ pub(crate) async fn reserve(
     };
     update_numbers(tx, &reserved.numbers).await?;
     let values = binds(reservation_values(&reserved.reservation)?);
-    tx.execute(&insert("reservations", RESERVATION_COLUMNS), &refs(&values))
-        .await
-        .map_err(db_err)?;
+    tx.execute(
+        &insert_sql("reservations", RESERVATION_COLUMNS),
+        &refs(&values),
+    )
+    .await
+    .map_err(db_err)?;
     Ok(Ok(reserved))
 }
 

@@ -13,8 +13,8 @@ use numbers_core::service::AgingPolicy;
 use numbers_core::store::{DisconnectFilter, DisconnectStore, OrderNoteStore};
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
-    DISCONNECT_COLUMNS, NOTES_OF, disconnect_values, insert, list_disconnects, read_disconnect,
-    read_note, sqlite,
+    DISCONNECT_COLUMNS, NOTES_OF, disconnect_values, insert_sql, list_disconnects,
+    question_numbered, read_disconnect, read_note,
 };
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -36,7 +36,7 @@ impl DisconnectStore for SqliteStore {
         self.write(move |tx| {
             let (stored, event) = Disconnect::received(d);
             tx.execute(
-                &sqlite(&insert("disconnects", DISCONNECT_COLUMNS)),
+                &question_numbered(&insert_sql("disconnects", DISCONNECT_COLUMNS)),
                 params_from_iter(values(&disconnect_values(&stored)?)),
             )
             .db()?;
@@ -107,9 +107,12 @@ impl DisconnectStore for SqliteStore {
 }
 
 fn load_notes(conn: &Connection, order: OrderId) -> Result<Vec<OrderNote>> {
-    query_all(conn, &sqlite(NOTES_OF), [order.to_string()], |r| {
-        read_note(r)
-    })
+    query_all(
+        conn,
+        &question_numbered(NOTES_OF),
+        [order.to_string()],
+        |r| read_note(r),
+    )
 }
 
 #[async_trait]

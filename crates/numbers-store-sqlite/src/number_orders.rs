@@ -19,8 +19,9 @@ use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
     ALL_REQUIREMENTS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF, DUE_NUMBER_ORDERS,
     NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY, ReadRow,
-    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, insert, list_number_orders,
-    number_order_values, read_attachment_meta, read_number_order, sqlite, with_attachments,
+    UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, insert_sql, list_number_orders,
+    number_order_values, question_numbered, read_attachment_meta, read_number_order,
+    with_attachments,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
@@ -38,14 +39,19 @@ fn load(
     id: NumberOrderId,
 ) -> Result<Option<NumberOrder>> {
     let id = id.to_string();
-    let docs = query_all(conn, &sqlite(NUMBER_ORDER_DOCUMENT), [&id], |r| r.text(0))?;
+    let docs = query_all(
+        conn,
+        &question_numbered(NUMBER_ORDER_DOCUMENT),
+        [&id],
+        |r| r.text(0),
+    )?;
     let Some(order) = docs.first().map(|d| read_number_order(d)).transpose()? else {
         return Ok(None);
     };
     if account.is_some_and(|a| a != order.account) {
         return Ok(None);
     }
-    let metas = query_all(conn, &sqlite(ATTACHMENTS_OF), [&id], |r| {
+    let metas = query_all(conn, &question_numbered(ATTACHMENTS_OF), [&id], |r| {
         read_attachment_meta(r)
     })?;
     Ok(Some(with_attachments(order, metas)))
@@ -54,9 +60,9 @@ fn load(
 /// Writes the order's columns and document (attachments live in their own rows).
 fn save(conn: &Connection, order: &NumberOrder, new: bool) -> Result<()> {
     let sql = if new {
-        sqlite(&insert("number_orders", NUMBER_ORDER_COLUMNS))
+        question_numbered(&insert_sql("number_orders", NUMBER_ORDER_COLUMNS))
     } else {
-        sqlite(UPDATE_NUMBER_ORDER)
+        question_numbered(UPDATE_NUMBER_ORDER)
     };
     conn.prepare_cached(&sql)
         .db()?
@@ -96,7 +102,7 @@ impl NumberOrderStore for SqliteStore {
     ) -> Result<()> {
         let r = requirements.clone();
         self.write(move |tx| {
-            tx.prepare_cached(&sqlite(PUT_REQUIREMENTS))
+            tx.prepare_cached(&question_numbered(PUT_REQUIREMENTS))
                 .db()?
                 .execute(params![
                     r.region_code,
@@ -119,7 +125,7 @@ impl NumberOrderStore for SqliteStore {
         self.read(move |tx| {
             let docs = query_all(
                 tx,
-                &sqlite(REQUIREMENTS_BY_KEY),
+                &question_numbered(REQUIREMENTS_BY_KEY),
                 params![region, number_type.as_str()],
                 |r| r.text(0),
             )?;
@@ -219,7 +225,7 @@ impl NumberOrderStore for SqliteStore {
             let m = order.put_attachment(attachment.meta.clone(), now)?;
             let mut binds = values(&attachment_values(&order, &m));
             binds.push(Value::Blob(attachment.content.clone()));
-            tx.prepare_cached(&sqlite(UPSERT_ATTACHMENT))
+            tx.prepare_cached(&question_numbered(UPSERT_ATTACHMENT))
                 .db()?
                 .execute(params_from_iter(binds))
                 .db()?;
@@ -241,7 +247,7 @@ impl NumberOrderStore for SqliteStore {
             }
             let found = query_all(
                 tx,
-                &sqlite(ATTACHMENT_WITH_CONTENT),
+                &question_numbered(ATTACHMENT_WITH_CONTENT),
                 params![id.to_string(), attachment_id.to_string()],
                 |r| {
                     Ok(StoredAttachment {
@@ -276,7 +282,7 @@ impl NumberOrderStore for SqliteStore {
         self.write(move |tx| {
             let ids = query_all(
                 tx,
-                &sqlite(DUE_NUMBER_ORDERS),
+                &question_numbered(DUE_NUMBER_ORDERS),
                 params![to_millis(now), i64::from(limit)],
                 |r| r.text(0),
             )?;

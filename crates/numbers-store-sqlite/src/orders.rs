@@ -14,7 +14,9 @@ use numbers_core::order::{
 };
 use numbers_core::store::{CreatedOrder, OrderFilter, OrderStore};
 use numbers_store_sql::Placeholder;
-use numbers_store_sql::lifecycle::{ORDER_COLUMNS, insert, list_orders, order_values, sqlite};
+use numbers_store_sql::lifecycle::{
+    ORDER_COLUMNS, insert_sql, list_orders, order_values, question_numbered,
+};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::SqliteStore;
@@ -27,7 +29,7 @@ use crate::rows::{
 
 fn insert_order(conn: &Connection, o: &Order) -> Result<()> {
     let mut stmt = conn
-        .prepare_cached(&sqlite(&insert("orders", ORDER_COLUMNS)))
+        .prepare_cached(&question_numbered(&insert_sql("orders", ORDER_COLUMNS)))
         .db()?;
     stmt.execute(params_from_iter(values(&order_values(o)?)))
         .map_err(|e| {

@@ -12,7 +12,7 @@ use numbers_core::reservation::{
 };
 use numbers_core::store::{ReservationRefusals, ReservationStore};
 use numbers_store_sql::lifecycle::{
-    RESERVATION_COLUMNS, insert, read_reservation, reservation_values, sqlite,
+    RESERVATION_COLUMNS, insert_sql, question_numbered, read_reservation, reservation_values,
 };
 use rusqlite::{Connection, params, params_from_iter};
 
@@ -72,7 +72,10 @@ pub(crate) fn reserve(
         insert_event(tx, event)?;
     }
     let mut stmt = tx
-        .prepare_cached(&sqlite(&insert("reservations", RESERVATION_COLUMNS)))
+        .prepare_cached(&question_numbered(&insert_sql(
+            "reservations",
+            RESERVATION_COLUMNS,
+        )))
         .db()?;
     stmt.execute(params_from_iter(values(&reservation_values(
         &reserved.reservation,

@@ -12,8 +12,8 @@ use numbers_core::number::{Number, NumberChange};
 use numbers_core::order::{Order, OrderItem};
 use numbers_core::reservation::Reservation;
 use numbers_store_sql::lifecycle::{
-    ITEM_COLUMNS, ORDER_COLUMNS, RESERVATION_BY_ID, ReadRow, insert, item_values, read_item,
-    read_order, read_reservation, sqlite,
+    ITEM_COLUMNS, ORDER_COLUMNS, RESERVATION_BY_ID, ReadRow, insert_sql, item_values,
+    question_numbered, read_item, read_order, read_reservation,
 };
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, number_state_columns};
 use rusqlite::types::Value;
@@ -103,7 +103,7 @@ pub(crate) fn number_by_id(conn: &Connection, id: &str) -> Result<Option<Number>
 pub(crate) static INSERT_NUMBER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{} ON CONFLICT (e164) DO NOTHING",
-        sqlite(&insert("numbers", NUMBER_COLUMNS))
+        question_numbered(&insert_sql("numbers", NUMBER_COLUMNS))
     )
 });
 
@@ -375,10 +375,12 @@ pub(crate) fn update_order(
 // ---- reservations -----------------------------------------------------------------------------
 
 pub(crate) fn load_reservation(conn: &Connection, id: &str) -> Result<Option<Reservation>> {
-    Ok(query_all(conn, &sqlite(RESERVATION_BY_ID), [id], |r| {
-        read_reservation(r)
-    })?
-    .pop())
+    Ok(
+        query_all(conn, &question_numbered(RESERVATION_BY_ID), [id], |r| {
+            read_reservation(r)
+        })?
+        .pop(),
+    )
 }
 
 pub(crate) fn set_reservation_status(conn: &Connection, r: &Reservation) -> Result<()> {

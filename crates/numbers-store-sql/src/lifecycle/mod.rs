@@ -40,22 +40,10 @@ pub trait ReadRow {
     fn flag(&self, i: usize) -> Result<bool>;
 }
 
-/// Shared SQL text (written with `$n`) in SQLite's placeholder style (`?n`). The statements
-/// here hold no `$` but their placeholders.
-pub fn sqlite(sql: &str) -> String {
-    sql.replace('$', "?")
-}
-
-/// `INSERT INTO <table> (<columns>) VALUES ($1, …)`, one placeholder per column.
-pub fn insert(table: &str, columns: &str) -> String {
-    let placeholders: Vec<String> = (1..=columns.split(',').count())
-        .map(|i| format!("${i}"))
-        .collect();
-    format!(
-        "INSERT INTO {table} ({columns}) VALUES ({})",
-        placeholders.join(", ")
-    )
-}
+/// Shared SQL text (written with `$n`) in SQLite's placeholder style (`?n`), and the INSERT of
+/// every column of a list: the statement seam's own (`crate::statement`), beside the lifecycle
+/// rows that use them.
+pub use crate::statement::{insert_sql, question_numbered};
 
 /// A stored id column back into its newtype.
 pub(crate) fn id<T: std::str::FromStr>(what: &str, s: &str) -> Result<T> {

@@ -47,7 +47,7 @@ mod tests {
     fn statements_name_the_columns_in_order() {
         assert!(RESERVATION_BY_ID.contains(RESERVATION_COLUMNS));
         assert_eq!(
-            super::super::insert("reservations", RESERVATION_COLUMNS),
+            super::super::insert_sql("reservations", RESERVATION_COLUMNS),
             "INSERT INTO reservations (id, account_id, numbers, status, created_at, expires_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)"
         );
