@@ -6,7 +6,7 @@
 use numbers_core::error::Result;
 use numbers_core::event::NewEvent;
 use numbers_core::number::{Number, NumberChange};
-use numbers_store_sql::lifecycle::ReadRow;
+use numbers_store_sql::SqlRow;
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, SqlValue, number_state_columns};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Transaction};
@@ -22,10 +22,10 @@ pub(crate) fn select_numbers() -> String {
     format!("SELECT {NUMBER_COLUMNS} FROM numbers")
 }
 
-/// A tokio-postgres row read through the shared mappings of `numbers_store_sql::lifecycle`.
+/// A tokio-postgres row as the shared row mappings read it (`numbers_store_sql::SqlRow`).
 pub(crate) struct PgRow<'a>(pub &'a Row);
 
-impl ReadRow for PgRow<'_> {
+impl SqlRow for PgRow<'_> {
     fn text(&self, i: usize) -> Result<String> {
         get(self.0, i)
     }
@@ -38,7 +38,7 @@ impl ReadRow for PgRow<'_> {
     fn opt_int(&self, i: usize) -> Result<Option<i64>> {
         get(self.0, i)
     }
-    fn flag(&self, i: usize) -> Result<bool> {
+    fn bool(&self, i: usize) -> Result<bool> {
         get(self.0, i)
     }
 }

@@ -3,7 +3,7 @@
 //! each result row read through `SqlRow` into a shared row type.
 
 use numbers_core::error::{Error, Result};
-use numbers_store_sql::{FromRow, SqlRow, SqlValue, Statement, UniqueKey};
+use numbers_store_sql::{FromRow, SqlValue, Statement, UniqueKey};
 use tokio_postgres::GenericClient;
 
 /// A connection or a transaction.
@@ -11,28 +11,8 @@ pub(crate) trait Client: GenericClient + Sync {}
 
 impl<C: GenericClient + Sync> Client for C {}
 
+use crate::rows::PgRow;
 use crate::{Bind, binds, db_err, refs, unique_violation};
-
-/// A tokio-postgres row as the shared row types read it.
-struct Columns<'a>(&'a tokio_postgres::Row);
-
-impl SqlRow for Columns<'_> {
-    fn text(&self, i: usize) -> Result<String> {
-        self.0.try_get(i).map_err(db_err)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        self.0.try_get(i).map_err(db_err)
-    }
-    fn int(&self, i: usize) -> Result<i64> {
-        self.0.try_get(i).map_err(db_err)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        self.0.try_get(i).map_err(db_err)
-    }
-    fn bool(&self, i: usize) -> Result<bool> {
-        self.0.try_get(i).map_err(db_err)
-    }
-}
 
 /// Every row `stmt` selects (or writes and returns).
 pub(crate) async fn query<R: FromRow>(c: &impl Client, stmt: &Statement) -> Result<Vec<R>> {
@@ -100,7 +80,7 @@ pub(crate) async fn query_each<R: FromRow>(
     for stmt in stmts {
         let params = binds(stmt.params.clone());
         let rows = c.query(&prepared, &refs(&params)).await.map_err(db_err)?;
-        let rows = rows.iter().map(|r| R::from_row(&Columns(r)));
+        let rows = rows.iter().map(|r| R::from_row(&PgRow(r)));
         out.push(rows.collect::<Result<Vec<R>>>()?);
     }
     Ok(out)
@@ -222,7 +202,7 @@ async fn query_with<R: FromRow>(
         .query(stmt.sql.as_ref(), &refs(&params))
         .await
         .map_err(on_error)?;
-    rows.iter().map(|r| R::from_row(&Columns(r))).collect()
+    rows.iter().map(|r| R::from_row(&PgRow(r))).collect()
 }
 
 async fn execute_with(

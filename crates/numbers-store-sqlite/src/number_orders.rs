@@ -18,7 +18,7 @@ use numbers_core::store::{NumberOrderStore, ReservationRefusals, StoredAttachmen
 use numbers_store_sql::Placeholder;
 use numbers_store_sql::lifecycle::{
     ALL_REQUIREMENTS, ATTACHMENT_WITH_CONTENT, ATTACHMENTS_OF, DUE_NUMBER_ORDERS,
-    NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY, ReadRow,
+    NUMBER_ORDER_COLUMNS, NUMBER_ORDER_DOCUMENT, PUT_REQUIREMENTS, REQUIREMENTS_BY_KEY, SqlRow,
     UPDATE_NUMBER_ORDER, UPSERT_ATTACHMENT, attachment_values, insert_sql, list_number_orders,
     number_order_values, question_numbered, read_attachment_meta, read_number_order,
     with_attachments,

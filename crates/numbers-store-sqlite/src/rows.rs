@@ -12,7 +12,7 @@ use numbers_core::number::{Number, NumberChange};
 use numbers_core::order::{Order, OrderItem};
 use numbers_core::reservation::Reservation;
 use numbers_store_sql::lifecycle::{
-    ITEM_COLUMNS, ORDER_COLUMNS, RESERVATION_BY_ID, ReadRow, insert_sql, item_values,
+    ITEM_COLUMNS, ORDER_COLUMNS, RESERVATION_BY_ID, SqlRow, insert_sql, item_values,
     question_numbered, read_item, read_order, read_reservation,
 };
 use numbers_store_sql::{NUMBER_COLUMNS, NumberRow, number_state_columns};
@@ -23,10 +23,10 @@ use crate::db::{DbResult, from_json, parse_id, retry, to_json, values};
 
 // ---- numbers ----------------------------------------------------------------------------------
 
-/// A rusqlite row read through the shared mappings of `numbers_store_sql::lifecycle`.
+/// A rusqlite row as the shared row mappings read it (`numbers_store_sql::SqlRow`).
 pub(crate) struct SqliteRow<'a, 'r>(pub &'a Row<'r>);
 
-impl ReadRow for SqliteRow<'_, '_> {
+impl SqlRow for SqliteRow<'_, '_> {
     fn text(&self, i: usize) -> Result<String> {
         self.0.get(i).db()
     }
@@ -39,7 +39,7 @@ impl ReadRow for SqliteRow<'_, '_> {
     fn opt_int(&self, i: usize) -> Result<Option<i64>> {
         self.0.get(i).db()
     }
-    fn flag(&self, i: usize) -> Result<bool> {
+    fn bool(&self, i: usize) -> Result<bool> {
         self.0.get(i).db()
     }
 }

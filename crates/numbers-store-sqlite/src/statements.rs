@@ -3,31 +3,11 @@
 //! rusqlite values, and each result row read through `SqlRow` into a shared row type.
 
 use numbers_core::error::{Error, Result};
-use numbers_store_sql::{FromRow, SqlRow, Statement, UniqueKey};
+use numbers_store_sql::{FromRow, Statement, UniqueKey};
 use rusqlite::{Connection, params_from_iter};
 
 use crate::db::{DbResult, is_unique_violation, values};
-
-/// A rusqlite row as the shared row types read it.
-struct Columns<'a, 'r>(&'a rusqlite::Row<'r>);
-
-impl SqlRow for Columns<'_, '_> {
-    fn text(&self, i: usize) -> Result<String> {
-        self.0.get(i).db()
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        self.0.get(i).db()
-    }
-    fn int(&self, i: usize) -> Result<i64> {
-        self.0.get(i).db()
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        self.0.get(i).db()
-    }
-    fn bool(&self, i: usize) -> Result<bool> {
-        self.0.get(i).db()
-    }
-}
+use crate::rows::SqliteRow;
 
 /// Every row `stmt` selects (or writes and returns).
 pub(crate) fn query<R: FromRow>(conn: &Connection, stmt: &Statement) -> Result<Vec<R>> {
@@ -89,7 +69,7 @@ fn query_with<R: FromRow>(
         .map_err(on_error)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(on_error)? {
-        out.push(R::from_row(&Columns(row))?);
+        out.push(R::from_row(&SqliteRow(row))?);
     }
     Ok(out)
 }

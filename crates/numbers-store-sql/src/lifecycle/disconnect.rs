@@ -8,7 +8,7 @@ use numbers_core::order::OrderStatus;
 use numbers_core::store::DisconnectFilter;
 
 use super::order::Listing;
-use super::{ReadRow, from_json, id, to_json};
+use super::{SqlRow, from_json, id, to_json};
 use crate::{Placeholder, SqlParams, SqlValue};
 
 pub const DISCONNECT_COLUMNS: &str = "id, account_id, status, numbers, mode, protected, name, customer_order_id, items, created_at, updated_at, completed_at";
@@ -29,7 +29,7 @@ fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: String) -> Result<T>
 }
 
 /// A row of `DISCONNECT_COLUMNS`.
-pub fn read_disconnect(r: &impl ReadRow) -> Result<Disconnect> {
+pub fn read_disconnect(r: &impl SqlRow) -> Result<Disconnect> {
     let status = r.text(2)?;
     Ok(Disconnect {
         new: NewDisconnect {

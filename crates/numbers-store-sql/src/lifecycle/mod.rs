@@ -2,8 +2,8 @@
 //! orders with their attachments and requirements) as both
 //! stores read and write them: each table's column list, the mapping of its row to the domain
 //! value and back to bound values, and the SQL text the two stores share. SQL is written once
-//! with `$n` placeholders (PostgreSQL's); `sqlite` turns it into SQLite's `?n`. A driver
-//! implements `ReadRow` for its row type, so one mapping serves both.
+//! with `$n` placeholders (PostgreSQL's); `question_numbered` turns it into SQLite's `?n`. A driver
+//! implements `SqlRow` for its row type, so one mapping serves both.
 
 mod disconnect;
 mod number_order;
@@ -30,20 +30,10 @@ pub use reservation::{
     RESERVATION_BY_ID, RESERVATION_COLUMNS, read_reservation, reservation_values,
 };
 
-/// A result row of either driver, read by column index (in the order of the column list the
-/// statement selected).
-pub trait ReadRow {
-    fn text(&self, i: usize) -> Result<String>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>>;
-    fn int(&self, i: usize) -> Result<i64>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
-    fn flag(&self, i: usize) -> Result<bool>;
-}
-
 /// Shared SQL text (written with `$n`) in SQLite's placeholder style (`?n`), and the INSERT of
 /// every column of a list: the statement seam's own (`crate::statement`), beside the lifecycle
 /// rows that use them.
-pub use crate::statement::{insert_sql, question_numbered};
+pub use crate::statement::{SqlRow, insert_sql, question_numbered};
 
 /// A stored id column back into its newtype.
 pub(crate) fn id<T: std::str::FromStr>(what: &str, s: &str) -> Result<T> {
@@ -63,7 +53,7 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
 
 impl NumberRow {
     /// A row of `NUMBER_COLUMNS`, in that order.
-    pub fn read(r: &impl ReadRow) -> Result<Self> {
+    pub fn read(r: &impl SqlRow) -> Result<Self> {
         Ok(NumberRow {
             id: r.text(0)?,
             e164: r.text(1)?,
@@ -83,7 +73,7 @@ impl NumberRow {
             setup_price_micros: r.opt_int(15)?,
             monthly_price_micros: r.opt_int(16)?,
             currency: r.opt_text(17)?,
-            protected: r.flag(18)?,
+            protected: r.bool(18)?,
             state: r.text(19)?,
             owner_account_id: r.opt_text(20)?,
             last_owner_account_id: r.opt_text(21)?,

@@ -7,7 +7,7 @@ use numbers_core::clock::{from_millis, to_millis};
 use numbers_core::error::Result;
 use numbers_core::number_order::{AttachmentMeta, NumberOrder, NumberOrderFilter, UploadStatus};
 
-use super::{ReadRow, from_json, id, to_json};
+use super::{SqlRow, from_json, id, to_json};
 use crate::{Placeholder, SqlParams, SqlValue};
 
 pub const NUMBER_ORDER_COLUMNS: &str =
@@ -78,7 +78,7 @@ pub fn number_order_values(order: &NumberOrder) -> Result<Vec<SqlValue>> {
 }
 
 /// A row starting with `ATTACHMENT_META_COLUMNS`.
-pub fn read_attachment_meta(r: &impl ReadRow) -> Result<AttachmentMeta> {
+pub fn read_attachment_meta(r: &impl SqlRow) -> Result<AttachmentMeta> {
     Ok(AttachmentMeta {
         attachment_id: id("attachment id", &r.text(0)?)?,
         file_name: r.text(1)?,

@@ -8,7 +8,7 @@ use numbers_core::number::E164;
 use numbers_core::order::{ItemOutcome, NewOrder, Order, OrderItem, OrderStatus};
 use numbers_core::store::OrderFilter;
 
-use super::{ReadRow, from_json, id, to_json};
+use super::{SqlRow, from_json, id, to_json};
 use crate::{Placeholder, SqlParams, SqlValue};
 
 pub const ORDER_COLUMNS: &str = "id, account_id, status, request, partial_allowed, backorder_requested, reservation_ids, \
@@ -26,7 +26,7 @@ pub const NOTES_OF: &str = "SELECT id, order_id, account_id, user_id, descriptio
 FROM order_notes WHERE order_id = $1 ORDER BY id";
 
 /// A row of `NOTE_COLUMNS`.
-pub fn read_note(r: &impl ReadRow) -> Result<OrderNote> {
+pub fn read_note(r: &impl SqlRow) -> Result<OrderNote> {
     Ok(OrderNote {
         id: r.int(0)?,
         order_id: id("order id", &r.text(1)?)?,
@@ -40,15 +40,15 @@ pub fn read_note(r: &impl ReadRow) -> Result<OrderNote> {
 }
 
 /// A row of `ORDER_COLUMNS`, without its items (the store attaches them).
-pub fn read_order(r: &impl ReadRow) -> Result<Order> {
+pub fn read_order(r: &impl SqlRow) -> Result<Order> {
     let status = r.text(2)?;
     Ok(Order {
         new: NewOrder {
             id: id("order id", &r.text(0)?)?,
             account: id("account id", &r.text(1)?)?,
             request: from_json("order request", &r.text(3)?)?,
-            partial_allowed: r.flag(4)?,
-            backorder_requested: r.flag(5)?,
+            partial_allowed: r.bool(4)?,
+            backorder_requested: r.bool(5)?,
             reservation_ids: from_json("order reservation ids", &r.text(6)?)?,
             template: from_json("order template", &r.text(7)?)?,
             name: r.opt_text(8)?,
@@ -63,7 +63,7 @@ pub fn read_order(r: &impl ReadRow) -> Result<Order> {
         items: Vec::new(),
         updated_at: from_millis(r.int(14)?),
         completed_at: r.opt_int(15)?.map(from_millis),
-        closed: r.flag(16)?,
+        closed: r.bool(16)?,
         version: r.int(18)?,
     })
 }
@@ -96,7 +96,7 @@ pub fn order_values(order: &Order) -> Result<Vec<SqlValue>> {
 }
 
 /// A row of `ITEM_COLUMNS`: the order id and the item.
-pub fn read_item(r: &impl ReadRow) -> Result<(String, OrderItem)> {
+pub fn read_item(r: &impl SqlRow) -> Result<(String, OrderItem)> {
     let item = OrderItem {
         e164: r.opt_text(1)?.map(E164::from_trusted),
         number_id: r

@@ -4,7 +4,7 @@ use numbers_core::clock::{from_millis, to_millis};
 use numbers_core::error::Result;
 use numbers_core::reservation::{Reservation, ReservationStatus};
 
-use super::{ReadRow, from_json, id, to_json};
+use super::{SqlRow, from_json, id, to_json};
 use crate::SqlValue;
 
 pub const RESERVATION_COLUMNS: &str =
@@ -14,7 +14,7 @@ pub const RESERVATION_COLUMNS: &str =
 pub const RESERVATION_BY_ID: &str = "SELECT id, account_id, numbers, status, created_at, expires_at, updated_at FROM reservations WHERE id = $1";
 
 /// A row of `RESERVATION_COLUMNS`.
-pub fn read_reservation(r: &impl ReadRow) -> Result<Reservation> {
+pub fn read_reservation(r: &impl SqlRow) -> Result<Reservation> {
     Ok(Reservation {
         id: id("reservation id", &r.text(0)?)?,
         account: id("account id", &r.text(1)?)?,
